@@ -1,0 +1,39 @@
+import type { ParamInfo, SynthesisParams } from '../protocol/messages.js';
+
+/** One piece of synthesized speech: mono float samples in [-1, 1] at the engine's sample rate. */
+export interface AudioChunk {
+  pcm: Float32Array;
+  /** Speech tokens generated so far for this request (Chatterbox only); drives the tokens/s metric. */
+  tokens?: number;
+}
+
+/** What a request asks of an engine, already validated against `EngineInfo`. */
+export interface SynthesisRequest {
+  text: string;
+  voice: string;
+  /** Every declared parameter, defaults filled in. */
+  params: SynthesisParams;
+}
+
+/** What an engine tells the transport about itself; sent to clients in `ready` and shown in `/health`. */
+export interface EngineInfo {
+  name: string;
+  sampleRateHz: number;
+  voices: string[];
+  defaultVoice: string;
+  params: Record<string, ParamInfo>;
+  /** Where inference runs, e.g. 'cpu', 'cuda:0', 'wasm'. */
+  device: string;
+  /** Free-form facts for `/health` (model dir, variant, dtype, provider). */
+  details: Record<string, string>;
+}
+
+/**
+ * A text-to-speech engine. `synthesize` yields chunks as soon as they exist and stops (returns)
+ * promptly once `signal` aborts; it throws TtsError for bad requests and failures.
+ */
+export interface Engine {
+  readonly info: EngineInfo;
+  synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncIterable<AudioChunk>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,119 @@
+import { Packr } from 'msgpackr';
+import { TtsError } from './errors.js';
+import { AUDIO_FORMATS, type AudioFormat, type ClientMessage, type ServerMessage, type SynthesisParams } from './messages.js';
+
+const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
+
+/** Longest request id accepted, in characters. */
+export const MAX_ID_CHARS = 128;
+
+/** Serialises one protocol message into a binary WebSocket frame. */
+export function encodeFrame(message: ClientMessage | ServerMessage): Uint8Array {
+  return packr.pack(message);
+}
+
+function unpack(bytes: Uint8Array): Record<string, unknown> {
+  let value: unknown;
+  try {
+    value = packr.unpack(bytes);
+  } catch (err) {
+    throw new TtsError('BAD_FRAME', 'frame is not valid msgpack', { cause: err });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    throw new TtsError('BAD_FRAME', 'frame must be a msgpack map');
+  }
+  return value as Record<string, unknown>;
+}
+
+function fail(message: string): never {
+  throw new TtsError('BAD_MESSAGE', message);
+}
+
+function requireId(frame: Record<string, unknown>): string {
+  const id = frame.id;
+  if (typeof id !== 'string' || id.length === 0 || id.length > MAX_ID_CHARS) {
+    fail(`'id' must be a string of 1 to ${MAX_ID_CHARS} characters`);
+  }
+  return id;
+}
+
+function parseParams(value: unknown): SynthesisParams {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+    fail("'params' must be a map of names to numbers");
+  }
+  const params: SynthesisParams = {};
+  for (const [name, v] of Object.entries(value)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`param '${name}' must be a finite number`);
+    params[name] = v;
+  }
+  return params;
+}
+
+function isAudioFormat(value: unknown): value is AudioFormat {
+  return (AUDIO_FORMATS as readonly unknown[]).includes(value);
+}
+
+/**
+ * Reads a client frame and checks its shape. Throws TtsError BAD_FRAME (not msgpack, not a map),
+ * UNKNOWN_TYPE, or BAD_MESSAGE (missing or mistyped field). Range checks belong to the server.
+ */
+export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
+  const frame = unpack(bytes);
+  switch (frame.type) {
+    case 'start': {
+      const id = requireId(frame);
+      if (typeof frame.text !== 'string') fail("'text' must be a string");
+      if (frame.voice !== undefined && typeof frame.voice !== 'string') fail("'voice' must be a string");
+      if (frame.format !== undefined && !isAudioFormat(frame.format)) {
+        fail(`'format' must be one of ${AUDIO_FORMATS.join(', ')}`);
+      }
+      const message: ClientMessage = { type: 'start', id, text: frame.text };
+      if (frame.voice !== undefined) message.voice = frame.voice;
+      if (frame.params !== undefined) message.params = parseParams(frame.params);
+      if (frame.format !== undefined) message.format = frame.format;
+      return message;
+    }
+    case 'cancel':
+      return { type: 'cancel', id: requireId(frame) };
+    case undefined:
+      return fail("frame has no 'type'");
+    default:
+      throw new TtsError('UNKNOWN_TYPE', `unknown frame type '${String(frame.type).slice(0, 40)}'`);
+  }
+}
+
+/** Best effort: the `id` of a frame that failed validation, so its error can name the request. */
+export function peekRequestId(bytes: Uint8Array): string | undefined {
+  try {
+    const id = (packr.unpack(bytes) as { id?: unknown } | null)?.id;
+    return typeof id === 'string' && id.length > 0 && id.length <= MAX_ID_CHARS ? id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Reads a server frame (used by clients and the balancer). Throws TtsError BAD_FRAME on anything malformed. */
+export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
+  const frame = unpack(bytes);
+  const bad = (what: string): never => {
+    throw new TtsError('BAD_FRAME', `server frame: ${what}`);
+  };
+  switch (frame.type) {
+    case 'ready':
+      if (typeof frame.sampleRate !== 'number' || !Array.isArray(frame.voices)) bad('malformed ready');
+      return frame as unknown as ServerMessage;
+    case 'audio':
+      if (typeof frame.id !== 'string' || typeof frame.seq !== 'number' || !(frame.pcm instanceof Uint8Array)) {
+        bad('malformed audio');
+      }
+      return frame as unknown as ServerMessage;
+    case 'done':
+      if (typeof frame.id !== 'string') bad('malformed done');
+      return frame as unknown as ServerMessage;
+    case 'error':
+      if (typeof frame.code !== 'string' || typeof frame.message !== 'string') bad('malformed error');
+      return frame as unknown as ServerMessage;
+    default:
+      return bad(`unknown type '${String(frame.type).slice(0, 40)}'`);
+  }
+}

@@ -1,0 +1,97 @@
+import type { ErrorCode } from './errors.js';
+
+/** Bumped on any change a client of an older version could misread. Sent in `ready`. */
+export const PROTOCOL_VERSION = 1;
+
+/** The WebSocket path of the streaming endpoint, on workers and on the balancer alike. */
+export const STREAM_PATH = '/v1/stream';
+
+/** Sample encodings a client may ask for: signed 16-bit or 32-bit float, little-endian, mono. */
+export const AUDIO_FORMATS = ['s16le', 'f32le'] as const;
+export type AudioFormat = (typeof AUDIO_FORMATS)[number];
+
+/** Engine parameters by name (e.g. `temperature`, `seed`, `speed`); each engine declares its own ranges. */
+export type SynthesisParams = Record<string, number>;
+
+export interface StartMessage {
+  type: 'start';
+  /** Client-chosen request id, unique among the connection's requests in flight. */
+  id: string;
+  text: string;
+  voice?: string;
+  params?: SynthesisParams;
+  format?: AudioFormat;
+}
+
+export interface CancelMessage {
+  type: 'cancel';
+  id: string;
+}
+
+export type ClientMessage = StartMessage | CancelMessage;
+
+/** A parameter an engine accepts, with its inclusive range and default. */
+export interface ParamInfo {
+  min: number;
+  max: number;
+  default: number;
+  integer?: boolean;
+}
+
+export interface ReadyMessage {
+  type: 'ready';
+  protocol: number;
+  engine: string;
+  /** Sample rate of every `audio` frame on this connection, in Hz. */
+  sampleRate: number;
+  voices: string[];
+  defaultVoice: string;
+  params: Record<string, ParamInfo>;
+  limits: { maxTextChars: number; maxRequestsPerConnection: number; maxFrameBytes: number };
+}
+
+export interface AudioMessage {
+  type: 'audio';
+  id: string;
+  /** 0, 1, 2, … per request, with no gap: a gap or repeat means loss or duplication. */
+  seq: number;
+  /** Raw mono samples in the request's format. */
+  pcm: Uint8Array;
+  samples: number;
+}
+
+export interface RequestMetrics {
+  /** Time from `start` received to the first `audio` frame sent, in ms. */
+  ttfaMs: number;
+  /** Wall time of synthesis divided by the duration of the audio produced. */
+  rtf: number;
+  /** Wall time from `start` to `done`, in ms. */
+  totalMs: number;
+  /** Duration of the audio produced, in ms. */
+  audioMs: number;
+  /** Speech tokens per second of generation (Chatterbox only). */
+  tokensPerSec?: number;
+}
+
+export interface DoneMessage {
+  type: 'done';
+  id: string;
+  /** Number of `audio` frames sent for this request. */
+  chunks: number;
+  /** Total samples sent for this request. */
+  samples: number;
+  /** True when the request ended because the client cancelled it. */
+  cancelled: boolean;
+  metrics: RequestMetrics;
+}
+
+export interface ErrorMessage {
+  type: 'error';
+  /** The request this error ends; absent for errors about the connection or an unreadable frame. */
+  id?: string;
+  code: ErrorCode;
+  message: string;
+  retryable: boolean;
+}
+
+export type ServerMessage = ReadyMessage | AudioMessage | DoneMessage | ErrorMessage;
