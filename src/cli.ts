@@ -1,0 +1,55 @@
+import { ConfigError } from './config/settings.js';
+import { TtsError } from './protocol/errors.js';
+import { VERSION } from './version.js';
+
+const USAGE = `chatterbox ${VERSION}: streaming text-to-speech backend
+
+Usage: chatterbox <command> [options]
+
+Commands:
+  serve        run one worker (one GPU): WebSocket /v1/stream, POST /v1/tts, /health, /metrics
+  say TEXT     speak TEXT through a running backend; -o FILE writes a WAV as it arrives
+
+Run 'chatterbox <command> --help' for a command's options (README.md lists them all).`;
+
+const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
+  serve: async () => (await import('./cli/serve.js')).serveCommand,
+  say: async () => (await import('./cli/say.js')).sayCommand,
+};
+
+async function main(argv: string[]): Promise<void> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return;
+  }
+  if (name === '--version' || name === '-v') {
+    console.log(VERSION);
+    return;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    console.error(`unknown command '${name}'\n\n${USAGE}`);
+    process.exit(2);
+  }
+  const command = await load();
+  await command(rest);
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  if (err instanceof ConfigError) {
+    console.error(err.message);
+    process.exit(2);
+  }
+  if (err instanceof TtsError) {
+    console.error(`error ${err.code}: ${err.message}`);
+    process.exit(1);
+  }
+  const code = (err as { code?: string }).code;
+  if (code?.startsWith('ERR_PARSE_ARGS')) {
+    console.error((err as Error).message);
+    process.exit(2);
+  }
+  console.error(err);
+  process.exit(1);
+});

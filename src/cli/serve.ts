@@ -1,0 +1,45 @@
+import { parseArgs } from 'node:util';
+import { describeSettings, flagOptions } from '../config/settings.js';
+import { WORKER_SETTINGS, parseWorkerConfig, type WorkerConfig } from '../config/worker-config.js';
+import type { EngineSpec } from '../engine/engine-spec.js';
+import { createEngineHost } from '../engine/host/engine-host.js';
+import { createLogger } from '../logging/logger.js';
+import { createWorkerServer } from '../server/worker-server.js';
+
+/** The engine a worker config asks for: Chatterbox when a model directory is set, Flite otherwise. */
+export function engineSpecFor(config: WorkerConfig): EngineSpec {
+  if (config.modelDir === undefined) return { kind: 'flite' };
+  return { kind: 'chatterbox', modelDir: config.modelDir, device: config.device as 'auto', dtype: config.dtype as 'fp32', gpu: config.gpu };
+}
+
+/** `chatterbox serve`: one worker process (one GPU). Drains on SIGTERM/SIGINT, then exits. */
+export async function serveCommand(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(`Usage: chatterbox serve [options]\n\nOptions (flag, environment variable):\n${describeSettings(WORKER_SETTINGS)}`);
+    return;
+  }
+  const { values } = parseArgs({ args: argv, options: flagOptions(WORKER_SETTINGS), allowPositionals: false });
+  const config = parseWorkerConfig(values);
+  const root = createLogger({ level: config.logLevel }).child({ gpu: config.gpu });
+  const logger = root.child({ component: 'worker' });
+  const spec = engineSpecFor(config);
+  logger.info({ engine: spec.kind, modelDir: config.modelDir }, 'loading engine');
+  const engine = await createEngineHost(spec, root.child({ component: 'engine' }));
+  const server = await createWorkerServer(config, engine, root);
+  process.send?.({ type: 'listening', port: server.port });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal, drainTimeoutSec: config.drainTimeoutSec }, 'draining');
+    server.startDraining();
+    await server.whenIdle(config.drainTimeoutSec * 1000);
+    await server.close();
+    logger.info('stopped');
+    logger.flush();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}

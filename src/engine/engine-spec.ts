@@ -1,0 +1,11 @@
+/** Which engine a worker runs, as plain data so it can cross into the engine thread. */
+export type EngineSpec =
+  | { kind: 'flite' }
+  | {
+      kind: 'chatterbox';
+      modelDir: string;
+      device: 'auto' | 'cpu' | 'cuda' | 'webgpu';
+      dtype: 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+      /** CUDA device id. */
+      gpu: number;
+    };

@@ -1,0 +1,141 @@
+import { Worker } from 'node:worker_threads';
+import type { Logger } from '../../logging/logger.js';
+import { TtsError } from '../../protocol/errors.js';
+import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
+import type { EngineSpec } from '../engine-spec.js';
+import { ChunkStream } from './chunk-stream.js';
+import type { FromEngineThread, ToEngineThread } from './thread-messages.js';
+
+/** Chunks the engine thread may produce ahead of the consumer. */
+const CHUNKS_AHEAD = 2;
+const RESTART_DELAY_MS = { first: 500, max: 30_000 };
+
+/** An engine running in a worker thread, restarted after a crash. `state` is 'ready' while it serves. */
+export interface HostedEngine extends Engine {
+  readonly state: 'loading' | 'ready' | 'closed';
+  /** Number of times the engine thread died and was restarted. */
+  readonly restarts: number;
+}
+
+/**
+ * Starts the engine a spec names in a worker thread, so that inference never blocks the socket thread.
+ * Resolves once the engine is loaded; rejects with the engine's TtsError when it cannot load.
+ */
+export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<HostedEngine> {
+  let worker: Worker;
+  let info: EngineInfo | undefined;
+  let state: HostedEngine['state'] = 'loading';
+  let restarts = 0;
+  let restartDelayMs = RESTART_DELAY_MS.first;
+  let nextRid = 1;
+  const streams = new Map<number, ChunkStream>();
+  let closed: (() => void) | undefined;
+
+  const send = (message: ToEngineThread) => worker.postMessage(message);
+
+  return new Promise<HostedEngine>((resolveStarted, rejectStarted) => {
+    const host: HostedEngine = {
+      get info() {
+        if (!info) throw new Error('engine not loaded');
+        return info;
+      },
+      get state() {
+        return state;
+      },
+      get restarts() {
+        return restarts;
+      },
+      synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncIterable<AudioChunk> {
+        if (state !== 'ready') throw new TtsError('NOT_READY', 'engine is restarting');
+        const rid = nextRid++;
+        const cancel = () => {
+          if (streams.delete(rid)) send({ op: 'cancel', rid });
+        };
+        const stream = new ChunkStream(() => streams.has(rid) && send({ op: 'credit', rid, credit: 1 }), cancel);
+        streams.set(rid, stream);
+        if (signal.aborted) {
+          stream.end();
+          streams.delete(rid);
+          return stream;
+        }
+        signal.addEventListener('abort', () => send({ op: 'cancel', rid }), { once: true });
+        send({ op: 'start', rid, request, credit: CHUNKS_AHEAD });
+        return stream;
+      },
+      close() {
+        if (state === 'closed') return Promise.resolve();
+        state = 'closed';
+        return new Promise<void>((resolve) => {
+          closed = resolve;
+          send({ op: 'close' });
+          const timer = setTimeout(() => void worker.terminate(), 5000);
+          timer.unref();
+        });
+      },
+    };
+
+    const onMessage = (message: FromEngineThread) => {
+      switch (message.op) {
+        case 'ready':
+          info = message.info;
+          state = 'ready';
+          restartDelayMs = RESTART_DELAY_MS.first;
+          logger.info({ engine: info.name, device: info.device }, 'engine ready');
+          resolveStarted(host);
+          break;
+        case 'init-error':
+          logger.error({ code: message.code, reason: message.message }, 'engine failed to load');
+          state = 'closed';
+          rejectStarted(new TtsError(message.code, message.message));
+          void worker.terminate();
+          break;
+        case 'chunk':
+          streams.get(message.rid)?.push(message.tokens === undefined ? { pcm: message.pcm } : { pcm: message.pcm, tokens: message.tokens });
+          break;
+        case 'end':
+          streams.get(message.rid)?.end();
+          streams.delete(message.rid);
+          break;
+        case 'error':
+          streams.get(message.rid)?.fail(new TtsError(message.code, message.message, { retryable: message.retryable }));
+          streams.delete(message.rid);
+          break;
+        case 'closed':
+          void worker.terminate();
+          break;
+      }
+    };
+
+    const onExit = (exitCode: number) => {
+      for (const stream of streams.values()) {
+        stream.fail(new TtsError('ENGINE_FAILED', 'the engine thread stopped during the request'));
+      }
+      streams.clear();
+      if (state === 'closed') {
+        closed?.();
+        return;
+      }
+      if (info === undefined) {
+        rejectStarted(new TtsError('ENGINE_FAILED', `engine thread exited with code ${exitCode} while loading`));
+        state = 'closed';
+        return;
+      }
+      restarts += 1;
+      state = 'loading';
+      logger.error({ exitCode, restarts, delayMs: restartDelayMs }, 'engine thread died; restarting');
+      const timer = setTimeout(spawn, restartDelayMs);
+      timer.unref();
+      restartDelayMs = Math.min(restartDelayMs * 2, RESTART_DELAY_MS.max);
+    };
+
+    function spawn(): void {
+      if (state === 'closed') return;
+      worker = new Worker(new URL('./engine-thread.js', import.meta.url), { workerData: spec });
+      worker.on('message', onMessage);
+      worker.on('error', (err) => logger.error({ err }, 'engine thread error'));
+      worker.on('exit', onExit);
+    }
+
+    spawn();
+  });
+}

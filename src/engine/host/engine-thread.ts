@@ -1,0 +1,100 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { toTtsError } from '../../protocol/errors.js';
+import { createEngine } from '../create-engine.js';
+import type { Engine, SynthesisRequest } from '../engine.js';
+import type { EngineSpec } from '../engine-spec.js';
+import type { FromEngineThread, ToEngineThread } from './thread-messages.js';
+
+// The engine thread: owns one engine, runs requests concurrently, and sends a request's chunks
+// only while the main thread has granted credit, so a slow client pauses its generation.
+
+interface Running {
+  abort: AbortController;
+  credit: number;
+  wake: (() => void) | undefined;
+}
+
+const port = parentPort;
+if (!port) throw new Error('engine-thread must run in a worker thread');
+const post = (message: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
+const running = new Map<number, Running>();
+
+function waitForCredit(job: Running): Promise<void> {
+  if (job.credit > 0 || job.abort.signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    job.wake = resolve;
+  });
+}
+
+function wake(job: Running): void {
+  const resolve = job.wake;
+  job.wake = undefined;
+  resolve?.();
+}
+
+async function run(engine: Engine, rid: number, request: SynthesisRequest, job: Running): Promise<void> {
+  try {
+    for await (const chunk of engine.synthesize(request, job.abort.signal)) {
+      if (job.abort.signal.aborted) break;
+      // Transferring needs a buffer of its own: copy when the chunk is a view into a larger one.
+      const pcm = chunk.pcm.byteOffset === 0 && chunk.pcm.byteLength === chunk.pcm.buffer.byteLength ? chunk.pcm : chunk.pcm.slice();
+      job.credit -= 1;
+      post({ op: 'chunk', rid, pcm, ...(chunk.tokens === undefined ? {} : { tokens: chunk.tokens }) }, [pcm.buffer as ArrayBuffer]);
+      await waitForCredit(job);
+      if (job.abort.signal.aborted) break;
+    }
+    post({ op: 'end', rid });
+  } catch (err) {
+    const error = toTtsError(err, 'ENGINE_FAILED');
+    post({ op: 'error', rid, code: error.code, message: error.message, retryable: error.retryable });
+  } finally {
+    running.delete(rid);
+  }
+}
+
+async function main(): Promise<void> {
+  let engine: Engine;
+  try {
+    engine = await createEngine(workerData as EngineSpec);
+  } catch (err) {
+    const error = toTtsError(err, 'ENGINE_FAILED');
+    post({ op: 'init-error', code: error.code, message: error.message });
+    return;
+  }
+  port!.on('message', (message: ToEngineThread) => {
+    switch (message.op) {
+      case 'start': {
+        const job: Running = { abort: new AbortController(), credit: message.credit, wake: undefined };
+        running.set(message.rid, job);
+        void run(engine, message.rid, message.request, job);
+        break;
+      }
+      case 'credit': {
+        const job = running.get(message.rid);
+        if (job) {
+          job.credit += message.credit;
+          wake(job);
+        }
+        break;
+      }
+      case 'cancel': {
+        const job = running.get(message.rid);
+        if (job) {
+          job.abort.abort();
+          wake(job);
+        }
+        break;
+      }
+      case 'close':
+        for (const job of running.values()) job.abort.abort();
+        void engine.close().finally(() => {
+          post({ op: 'closed' });
+          port!.close();
+        });
+        break;
+    }
+  });
+  post({ op: 'ready', info: engine.info });
+}
+
+void main();

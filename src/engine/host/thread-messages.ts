@@ -1,0 +1,18 @@
+import type { ErrorCode } from '../../protocol/errors.js';
+import type { EngineInfo, SynthesisRequest } from '../engine.js';
+
+/** Main thread → engine thread. `credit` lets the thread send that many more chunks of a request. */
+export type ToEngineThread =
+  | { op: 'start'; rid: number; request: SynthesisRequest; credit: number }
+  | { op: 'credit'; rid: number; credit: number }
+  | { op: 'cancel'; rid: number }
+  | { op: 'close' };
+
+/** Engine thread → main thread. Every started request ends with exactly one `end` or `error`. */
+export type FromEngineThread =
+  | { op: 'ready'; info: EngineInfo }
+  | { op: 'init-error'; code: ErrorCode; message: string }
+  | { op: 'chunk'; rid: number; pcm: Float32Array; tokens?: number }
+  | { op: 'end'; rid: number }
+  | { op: 'error'; rid: number; code: ErrorCode; message: string; retryable: boolean }
+  | { op: 'closed' };

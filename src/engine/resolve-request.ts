@@ -1,0 +1,43 @@
+import { TtsError } from '../protocol/errors.js';
+import type { SynthesisParams } from '../protocol/messages.js';
+import type { EngineInfo, SynthesisRequest } from './engine.js';
+
+/** What a client asked for, before validation. */
+export interface RequestedSynthesis {
+  text: string;
+  voice?: string | undefined;
+  params?: SynthesisParams | undefined;
+}
+
+/**
+ * Checks a request against the engine and the text limit and fills in defaults.
+ * Throws TtsError TEXT_EMPTY, TEXT_TOO_LONG, UNKNOWN_VOICE or BAD_PARAM.
+ */
+export function resolveRequest(asked: RequestedSynthesis, info: EngineInfo, maxTextChars: number): SynthesisRequest {
+  const text = asked.text.trim();
+  if (text.length === 0) throw new TtsError('TEXT_EMPTY', 'text is empty');
+  // Count code points, not UTF-16 units, so the limit means characters to users of any script.
+  const chars = [...asked.text].length;
+  if (chars > maxTextChars) {
+    throw new TtsError('TEXT_TOO_LONG', `text has ${chars} characters; the limit is ${maxTextChars}`);
+  }
+  const voice = asked.voice ?? info.defaultVoice;
+  if (!info.voices.includes(voice)) {
+    throw new TtsError('UNKNOWN_VOICE', `unknown voice '${voice.slice(0, 64)}'; available: ${info.voices.join(', ')}`);
+  }
+  const params: SynthesisParams = {};
+  for (const [name, spec] of Object.entries(info.params)) params[name] = spec.default;
+  for (const [name, value] of Object.entries(asked.params ?? {})) {
+    const spec = info.params[name];
+    if (!spec) {
+      const known = Object.keys(info.params).join(', ') || 'none';
+      throw new TtsError('BAD_PARAM', `unknown param '${name.slice(0, 64)}'; this engine takes: ${known}`);
+    }
+    if (value < spec.min || value > spec.max || (spec.integer === true && !Number.isInteger(value))) {
+      const kind = spec.integer === true ? 'an integer' : 'a number';
+      throw new TtsError('BAD_PARAM', `param '${name}' must be ${kind} in ${spec.min}..${spec.max}, got ${value}`);
+    }
+    params[name] = value;
+  }
+  return { text, voice, params };
+}

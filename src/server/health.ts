@@ -1,0 +1,53 @@
+import type { HostedEngine } from '../engine/host/engine-host.js';
+import { VERSION } from '../version.js';
+import type { Admission } from './admission.js';
+
+/** The worker's `/health` body. */
+export interface WorkerHealth {
+  status: 'ok' | 'loading' | 'draining' | 'closed';
+  engine: string;
+  device: string;
+  details: Record<string, string>;
+  voices: string[];
+  gpu: number;
+  sessions: number;
+  activeRequests: number;
+  queuedRequests: number;
+  /** Generation slots; activeRequests never exceeds it. */
+  capacity: number;
+  /** (active + queued) / capacity: 0 idle, 1 every slot busy, above 1 requests are waiting. */
+  loadScore: number;
+  uptimeSec: number;
+  version: string;
+  pid: number;
+}
+
+/** Builds the health report from live state; cheap enough to answer in microseconds. */
+export function describeHealth(state: {
+  engine: HostedEngine;
+  admission: Admission;
+  sessions: number;
+  draining: boolean;
+  gpu: number;
+  startedAtMs: number;
+}): WorkerHealth {
+  const { engine, admission } = state;
+  const status = state.draining ? 'draining' : engine.state === 'ready' ? 'ok' : engine.state;
+  const info = engine.state === 'ready' ? engine.info : undefined;
+  return {
+    status,
+    engine: info?.name ?? 'unknown',
+    device: info?.device ?? 'unknown',
+    details: info?.details ?? {},
+    voices: info?.voices ?? [],
+    gpu: state.gpu,
+    sessions: state.sessions,
+    activeRequests: admission.active,
+    queuedRequests: admission.queued,
+    capacity: admission.maxActive,
+    loadScore: Math.round(((admission.active + admission.queued) / admission.maxActive) * 1000) / 1000,
+    uptimeSec: Math.round((Date.now() - state.startedAtMs) / 1000),
+    version: VERSION,
+    pid: process.pid,
+  };
+}

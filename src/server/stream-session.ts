@@ -1,0 +1,146 @@
+import type { Engine } from '../engine/engine.js';
+import { resolveRequest } from '../engine/resolve-request.js';
+import type { Logger } from '../logging/logger.js';
+import { decodeClientMessage, encodeFrame, peekRequestId } from '../protocol/codec.js';
+import { TtsError, toTtsError } from '../protocol/errors.js';
+import { PROTOCOL_VERSION, type ServerMessage, type StartMessage } from '../protocol/messages.js';
+import type { Admission } from './admission.js';
+import { runSynthesis } from './run-synthesis.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+
+/** The transport under a session: the uWS adapter implements it, tests may too. */
+export interface FrameConnection {
+  /** Queues a binary frame; never drops it. */
+  send(frame: Uint8Array): void;
+  /** Bytes queued but not yet written to the socket. */
+  bufferedBytes(): number;
+  /** Resolves when the send buffer has drained below the high-water mark, or the connection closed. */
+  waitWritable(): Promise<void>;
+  close(code: number, reason: string): void;
+  readonly closed: boolean;
+}
+
+export interface SessionLimits {
+  maxTextChars: number;
+  maxRequestsPerConnection: number;
+  maxFrameBytes: number;
+  /** Send-buffer size at which a request waits for the client to read, in bytes. */
+  sendHighWaterBytes: number;
+}
+
+/**
+ * One WebSocket connection's state machine: validates frames, runs up to the limit of requests
+ * concurrently, keeps each request's seq contiguous, and answers every bad frame with a coded error.
+ */
+export class StreamSession {
+  private readonly requests = new Map<string, AbortController>();
+
+  constructor(
+    private readonly connection: FrameConnection,
+    private readonly deps: { engine: Engine; admission: Admission; limits: SessionLimits; logger: Logger; metrics: WorkerMetrics },
+  ) {}
+
+  /** Requests in flight on this connection. */
+  get activeRequests(): number {
+    return this.requests.size;
+  }
+
+  open(): void {
+    const { info } = this.deps.engine;
+    const { maxTextChars, maxRequestsPerConnection, maxFrameBytes } = this.deps.limits;
+    this.sendMessage({
+      type: 'ready',
+      protocol: PROTOCOL_VERSION,
+      engine: info.name,
+      sampleRate: info.sampleRateHz,
+      voices: info.voices,
+      defaultVoice: info.defaultVoice,
+      params: info.params,
+      limits: { maxTextChars, maxRequestsPerConnection, maxFrameBytes },
+    });
+  }
+
+  /** Handles one incoming frame; never throws. */
+  receive(bytes: Uint8Array, isBinary: boolean): void {
+    try {
+      if (!isBinary) throw new TtsError('BAD_FRAME', 'text frames are not accepted; send binary msgpack frames');
+      if (bytes.byteLength > this.deps.limits.maxFrameBytes) {
+        throw new TtsError('FRAME_TOO_LARGE', `frame of ${bytes.byteLength} bytes exceeds ${this.deps.limits.maxFrameBytes}`);
+      }
+      const message = decodeClientMessage(bytes);
+      if (message.type === 'start') this.start(message);
+      else this.requests.get(message.id)?.abort();
+    } catch (err) {
+      const error = toTtsError(err);
+      // A duplicate's id belongs to the request still running: naming it would end that one for the client.
+      const requestId = isBinary && error.code !== 'DUPLICATE_ID' ? peekRequestId(bytes) : undefined;
+      this.deps.metrics.protocolError(error.code);
+      this.deps.logger.warn({ code: error.code, requestId }, 'rejected client frame');
+      this.sendError(error, requestId);
+    }
+  }
+
+  /** The connection closed: stop every request of it. */
+  closed(): void {
+    for (const abort of this.requests.values()) abort.abort();
+    this.requests.clear();
+  }
+
+  private start(message: StartMessage): void {
+    const startedAt = performance.now();
+    if (this.requests.has(message.id)) throw new TtsError('DUPLICATE_ID', `request '${message.id}' is already in flight`);
+    if (this.requests.size >= this.deps.limits.maxRequestsPerConnection) {
+      throw new TtsError('TOO_MANY_REQUESTS', `at most ${this.deps.limits.maxRequestsPerConnection} requests may be in flight per connection`);
+    }
+    const request = resolveRequest(message, this.deps.engine.info, this.deps.limits.maxTextChars);
+    const abort = new AbortController();
+    this.requests.set(message.id, abort);
+    void this.run(message, request, abort, startedAt);
+  }
+
+  private async run(message: StartMessage, request: ReturnType<typeof resolveRequest>, abort: AbortController, startedAt: number): Promise<void> {
+    const { id } = message;
+    const log = this.deps.logger.child({ requestId: id });
+    log.debug({ textChars: request.text.length, voice: request.voice }, 'request started');
+    try {
+      const outcome = await runSynthesis({
+        engine: this.deps.engine,
+        admission: this.deps.admission,
+        request,
+        format: message.format ?? 's16le',
+        signal: abort.signal,
+        startedAt,
+        sink: {
+          write: async (pcm, samples, seq) => {
+            if (this.connection.closed) return abort.abort();
+            this.sendMessage({ type: 'audio', id, seq, pcm, samples });
+            if (this.connection.bufferedBytes() > this.deps.limits.sendHighWaterBytes) await this.connection.waitWritable();
+            if (this.connection.closed) abort.abort();
+          },
+        },
+      });
+      this.deps.metrics.requestFinished('ws', outcome);
+      this.sendMessage({ type: 'done', id, chunks: outcome.chunks, samples: outcome.samples, cancelled: outcome.cancelled, metrics: outcome.metrics });
+      log.info({ textChars: request.text.length, chunks: outcome.chunks, cancelled: outcome.cancelled, ...outcome.metrics }, 'request done');
+    } catch (err) {
+      const error = abort.signal.aborted && !(err instanceof TtsError && err.code === 'SERVER_BUSY') ? undefined : toTtsError(err);
+      if (error) {
+        this.deps.metrics.requestFailed('ws', error.code);
+        log.warn({ err: error, code: error.code }, 'request failed');
+        this.sendError(error, id);
+      } else {
+        this.sendMessage({ type: 'done', id, chunks: 0, samples: 0, cancelled: true, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } });
+      }
+    } finally {
+      this.requests.delete(id);
+    }
+  }
+
+  private sendError(error: TtsError, id: string | undefined): void {
+    this.sendMessage({ type: 'error', ...(id === undefined ? {} : { id }), code: error.code, message: error.message, retryable: error.retryable });
+  }
+
+  private sendMessage(message: ServerMessage): void {
+    if (!this.connection.closed) this.connection.send(encodeFrame(message));
+  }
+}

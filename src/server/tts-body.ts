@@ -1,0 +1,46 @@
+import { TtsError } from '../protocol/errors.js';
+import { AUDIO_FORMATS, type AudioFormat, type SynthesisParams } from '../protocol/messages.js';
+import type { RequestedSynthesis } from '../engine/resolve-request.js';
+
+/** What `POST /v1/tts` asks for once its body and query are read. */
+export interface TtsHttpRequest extends RequestedSynthesis {
+  format: AudioFormat;
+  /** `wav` (default) or `pcm` (raw samples, rate and format in headers). */
+  container: 'wav' | 'pcm';
+}
+
+/**
+ * Parses the one-shot endpoint's JSON body `{text, voice?, params?, format?}` and its `?format=wav|pcm` query.
+ * Throws TtsError UNSUPPORTED_MEDIA_TYPE, BAD_JSON or BAD_MESSAGE.
+ */
+export function parseTtsBody(body: Uint8Array, contentType: string, query: string): TtsHttpRequest {
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase();
+  if (mediaType !== 'application/json') {
+    throw new TtsError('UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json, got '${contentType.slice(0, 80)}'`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
+  } catch {
+    throw new TtsError('BAD_JSON', 'body is not valid UTF-8 JSON');
+  }
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TtsError('BAD_MESSAGE', 'body must be a JSON object');
+  const { text, voice, params, format } = json as Record<string, unknown>;
+  if (typeof text !== 'string') throw new TtsError('BAD_MESSAGE', "'text' must be a string");
+  if (voice !== undefined && typeof voice !== 'string') throw new TtsError('BAD_MESSAGE', "'voice' must be a string");
+  if (format !== undefined && !(AUDIO_FORMATS as readonly unknown[]).includes(format)) {
+    throw new TtsError('BAD_MESSAGE', `'format' must be one of ${AUDIO_FORMATS.join(', ')}`);
+  }
+  const container = new URLSearchParams(query).get('format') ?? 'wav';
+  if (container !== 'wav' && container !== 'pcm') throw new TtsError('BAD_MESSAGE', "query 'format' must be wav or pcm");
+  return { text, voice, params: parseParams(params), format: (format as AudioFormat | undefined) ?? 's16le', container };
+}
+
+function parseParams(value: unknown): SynthesisParams | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TtsError('BAD_MESSAGE', "'params' must be an object of numbers");
+  for (const [name, v] of Object.entries(value)) {
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TtsError('BAD_MESSAGE', `param '${name.slice(0, 64)}' must be a finite number`);
+  }
+  return value as SynthesisParams;
+}

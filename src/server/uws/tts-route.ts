@@ -1,0 +1,75 @@
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { encodeWavHeader } from '../../audio/wav-header.js';
+import type { Engine } from '../../engine/engine.js';
+import { resolveRequest } from '../../engine/resolve-request.js';
+import type { Logger } from '../../logging/logger.js';
+import { TtsError, toTtsError } from '../../protocol/errors.js';
+import type { Admission } from '../admission.js';
+import { runSynthesis } from '../run-synthesis.js';
+import { parseTtsBody } from '../tts-body.js';
+import type { WorkerMetrics } from '../worker-metrics.js';
+import { ResponseGuard } from './http-io.js';
+
+/**
+ * `POST /v1/tts`: JSON in, WAV (or raw PCM) out, streamed as it is produced. Errors found before the
+ * first byte get a JSON status; a failure after it cuts the connection so the body reads as incomplete.
+ */
+export function handleTts(
+  res: HttpResponse,
+  req: HttpRequest,
+  deps: { engine: Engine; admission: Admission; metrics: WorkerMetrics; logger: Logger; maxTextChars: number; maxBodyBytes: number; isAccepting: () => TtsError | undefined },
+): void {
+  const startedAt = performance.now();
+  // uWS request objects are only valid inside this callback: read everything needed now.
+  const contentType = req.getHeader('content-type');
+  const query = req.getQuery() ?? '';
+  const http = new ResponseGuard(res);
+  const abort = new AbortController();
+  http.onAbort(() => abort.abort());
+  const body = http.readBody(deps.maxBodyBytes);
+
+  void (async () => {
+    let started = false;
+    try {
+      const refusal = deps.isAccepting();
+      if (refusal) throw refusal;
+      const parsed = parseTtsBody(await body, contentType, query);
+      const request = resolveRequest(parsed, deps.engine.info, deps.maxTextChars);
+      const rate = deps.engine.info.sampleRateHz;
+      const outcome = await runSynthesis({
+        engine: deps.engine,
+        admission: deps.admission,
+        request,
+        format: parsed.format,
+        signal: abort.signal,
+        startedAt,
+        sink: {
+          write: async (pcm) => {
+            if (!started) {
+              started = true;
+              http.begin(200, {
+                'content-type': parsed.container === 'wav' ? 'audio/wav' : 'application/octet-stream',
+                'cache-control': 'no-store',
+                'x-sample-rate': String(rate),
+                'x-audio-format': parsed.format,
+              });
+              if (parsed.container === 'wav') await http.write(encodeWavHeader({ sampleRateHz: rate, format: parsed.format }));
+            }
+            await http.write(pcm);
+          },
+        },
+      });
+      if (!started) throw new TtsError('ENGINE_FAILED', 'the engine produced no audio');
+      http.finish();
+      deps.metrics.requestFinished('http', outcome);
+      deps.logger.info({ textChars: request.text.length, ...outcome.metrics }, 'http request done');
+    } catch (err) {
+      if (abort.signal.aborted) return;
+      const error = toTtsError(err);
+      deps.metrics.requestFailed('http', error.code);
+      deps.logger.warn({ err: error, code: error.code }, 'http request failed');
+      if (started) http.kill();
+      else http.error(error, error.code === 'SERVER_BUSY' || error.code === 'DRAINING' ? { 'retry-after': '1' } : {});
+    }
+  })();
+}

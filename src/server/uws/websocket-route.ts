@@ -1,0 +1,138 @@
+import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
+import type { Logger } from '../../logging/logger.js';
+import { encodeFrame } from '../../protocol/codec.js';
+import { TtsError, closeCodeFor } from '../../protocol/errors.js';
+import { STREAM_PATH } from '../../protocol/messages.js';
+import { StreamSession, type FrameConnection } from '../stream-session.js';
+
+interface SocketData {
+  connection: UwsConnection | undefined;
+  session: StreamSession | undefined;
+}
+
+/** Result codes of uWS `send`: 2 means the message was dropped, which must never go unnoticed. */
+const SEND_DROPPED = 2;
+
+class UwsConnection implements FrameConnection {
+  closed = false;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly ws: WebSocket<SocketData>,
+    private readonly highWaterBytes: number,
+    private readonly logger: Logger,
+  ) {}
+
+  send(frame: Uint8Array): void {
+    if (this.closed) return;
+    if (this.ws.send(frame, true) === SEND_DROPPED) {
+      this.logger.error({ bufferedBytes: this.ws.getBufferedAmount() }, 'send buffer limit hit; closing so no frame is silently lost');
+      this.close(1011, 'send buffer overflow');
+    }
+  }
+
+  bufferedBytes(): number {
+    return this.closed ? 0 : this.ws.getBufferedAmount();
+  }
+
+  waitWritable(): Promise<void> {
+    if (this.closed || this.ws.getBufferedAmount() <= this.highWaterBytes) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  drained(): void {
+    if (!this.closed && this.ws.getBufferedAmount() > this.highWaterBytes) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.ws.end(code, reason);
+  }
+
+  markClosed(): void {
+    this.closed = true;
+    this.drained();
+  }
+}
+
+/** Live connections of the stream route, for /health and shutdown. */
+export interface StreamRoute {
+  readonly connections: number;
+  /** Ends every connection with the close code and reason given. */
+  closeAll(code: number, reason: string): void;
+}
+
+/** Mounts the WebSocket endpoint on a uWS app. */
+export function attachStreamRoute(
+  app: TemplatedApp,
+  deps: {
+    createSession: (connection: FrameConnection) => StreamSession;
+    maxConnections: number;
+    maxFrameBytes: number;
+    idleTimeoutSec: number;
+    sendHighWaterBytes: number;
+    isAccepting: () => TtsError | undefined;
+    logger: Logger;
+    onOpen: () => void;
+    onClose: () => void;
+  },
+): StreamRoute {
+  const open = new Set<UwsConnection>();
+  app.ws<SocketData>(STREAM_PATH, {
+    // Frames up to 16× the limit are read so that an oversized one gets a coded error and the
+    // connection survives; only beyond that does uWS cut the connection itself.
+    maxPayloadLength: Math.min(deps.maxFrameBytes * 16, 64 * 1024 * 1024),
+    idleTimeout: deps.idleTimeoutSec,
+    sendPingsAutomatically: false,
+    maxBackpressure: 64 * 1024 * 1024,
+    upgrade: (res, req, context) => {
+      res.upgrade<SocketData>(
+        { connection: undefined, session: undefined },
+        req.getHeader('sec-websocket-key'),
+        req.getHeader('sec-websocket-protocol'),
+        req.getHeader('sec-websocket-extensions'),
+        context,
+      );
+    },
+    open: (ws) => {
+      const data = ws.getUserData();
+      const refusal =
+        deps.isAccepting() ??
+        (open.size >= deps.maxConnections ? new TtsError('SERVER_BUSY', `worker has reached its ${deps.maxConnections} connections`) : undefined);
+      if (refusal) {
+        ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable }), true);
+        ws.end(closeCodeFor(refusal.code), refusal.code);
+        return;
+      }
+      const connection = new UwsConnection(ws, deps.sendHighWaterBytes, deps.logger);
+      data.connection = connection;
+      data.session = deps.createSession(connection);
+      open.add(connection);
+      deps.onOpen();
+      data.session.open();
+    },
+    message: (ws, message, isBinary) => {
+      ws.getUserData().session?.receive(new Uint8Array(message.slice(0)), isBinary);
+    },
+    drain: (ws) => ws.getUserData().connection?.drained(),
+    close: (ws) => {
+      const data = ws.getUserData();
+      if (!data.connection) return;
+      data.connection.markClosed();
+      open.delete(data.connection);
+      data.session?.closed();
+      deps.onClose();
+    },
+  });
+  return {
+    get connections() {
+      return open.size;
+    },
+    closeAll(code, reason) {
+      for (const connection of open) connection.close(code, reason);
+    },
+  };
+}
