@@ -18,7 +18,6 @@ export const ERROR_CODES = {
   SERVER_BUSY: { retryable: true, closeCode: 1013, httpStatus: 503 },
   DRAINING: { retryable: true, closeCode: 1012, httpStatus: 503 },
   NOT_READY: { retryable: true, closeCode: 1013, httpStatus: 503 },
-  IDLE_TIMEOUT: { retryable: true, closeCode: 1001, httpStatus: 408 },
   NO_BACKEND: { retryable: true, closeCode: 1013, httpStatus: 503 },
   BACKEND_LOST: { retryable: true, closeCode: 1011, httpStatus: 502 },
   ENGINE_FAILED: { retryable: true, closeCode: 1011, httpStatus: 500 },

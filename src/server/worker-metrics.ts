@@ -16,7 +16,8 @@ export interface WorkerMetrics {
 /** Creates the metrics; `gauges` are read at scrape time. */
 export function createWorkerMetrics(gauges: { active: () => number; queued: () => number; engineRestarts: () => number }): WorkerMetrics {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'chatterbox_' });
+  // 1 ms precision: the default 10 ms would hide the few-ms stalls this metric exists to catch.
+  collectDefaultMetrics({ register: registry, prefix: 'chatterbox_', eventLoopMonitoringPrecision: 1 });
   const connections = new Gauge({ name: 'chatterbox_ws_connections', help: 'Open WebSocket connections', registers: [registry] });
   new Gauge({
     name: 'chatterbox_active_requests',

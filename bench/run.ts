@@ -1,0 +1,12 @@
+import { benchWorker } from './worker-bench.js';
+
+// `npm run bench`: every benchmark section, printed as tables. Sections measure side by side in one run.
+const SECTIONS: Record<string, () => Promise<void>> = {
+  worker: benchWorker,
+};
+
+const only = process.argv.slice(2);
+for (const [name, run] of Object.entries(SECTIONS)) {
+  if (only.length > 0 && !only.includes(name)) continue;
+  await run();
+}
