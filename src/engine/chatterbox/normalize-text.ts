@@ -1,0 +1,40 @@
+/**
+ * The punctuation clean-up the reference implementation applies before tokenizing: the model was trained
+ * on text like this, so rare or LLM-style punctuation is mapped to what it knows.
+ */
+const REPLACEMENTS: ReadonlyArray<readonly [string, string]> = [
+  ['...', ', '],
+  ['…', ', '],
+  [':', ','],
+  [' - ', ', '],
+  [';', ', '],
+  ['—', '-'],
+  ['–', '-'],
+  [' ,', ','],
+  ['“', '"'],
+  ['”', '"'],
+  ['‘', "'"],
+  ['’', "'"],
+];
+
+const SENTENCE_ENDERS = ['.', '!', '?', '-', ','];
+
+/** Tokens of the tokenizer that steer the model; user text must never produce them. */
+const CONTROL_TOKEN = /\[(START|STOP|SPACE|UNK|PAD|SEP|CLS|MASK)\]/gi;
+
+/**
+ * Normalises punctuation as the reference does (capitalise, collapse spaces, map rare punctuation, end
+ * with a period) and defuses literal control tokens such as `[STOP]`, which would otherwise end the text
+ * segment early: the brackets are dropped, so the word is still read.
+ */
+export function normalizeText(input: string): string {
+  let text = input.replace(CONTROL_TOKEN, (_, word: string) => word);
+  text = text.split(/\s+/).filter(Boolean).join(' ');
+  if (text.length === 0) return text;
+  const first = text[0]!;
+  if (first !== first.toUpperCase()) text = first.toUpperCase() + text.slice(1);
+  for (const [from, to] of REPLACEMENTS) text = text.split(from).join(to);
+  text = text.trimEnd();
+  if (!SENTENCE_ENDERS.some((end) => text.endsWith(end))) text += '.';
+  return text;
+}

@@ -1,0 +1,94 @@
+import { crossfade } from '../../audio/crossfade.js';
+
+/** When and how much to decode while tokens are still being generated. */
+export interface ChunkingOptions {
+  /** Tokens before the first chunk: small, for a low time to first audio (25 tokens = 1 s of audio). */
+  firstChunkTokens: number;
+  /** Tokens per later chunk. */
+  chunkTokens: number;
+  /** Already-emitted tokens decoded again before each new chunk, so the decoder sees their context. */
+  contextTokens: number;
+  /** Length of the crossfade at each seam, in ms. */
+  crossfadeMs: number;
+}
+
+export const DEFAULT_CHUNKING: Readonly<ChunkingOptions> = Object.freeze({
+  firstChunkTokens: 10,
+  chunkTokens: 25,
+  contextTokens: 25,
+  crossfadeMs: 20,
+});
+
+/** Decodes a window of generated speech tokens (prompt added by the caller) to audio for exactly those tokens. */
+export type DecodeWindow = (tokens: readonly number[]) => Promise<Float32Array>;
+
+/**
+ * Turns a growing list of speech tokens into seamless audio chunks. Every sample of the final audio is
+ * emitted exactly once: the last `crossfade` samples of each chunk are held back and blended with the
+ * re-decoded start of the next one, and `flush` emits what is left.
+ */
+export class StreamDecoder {
+  private readonly tokens: number[] = [];
+  private emittedTokens = 0;
+  private heldTail = new Float32Array(0);
+  private readonly crossfadeSamples: number;
+
+  constructor(
+    private readonly decode: DecodeWindow,
+    private readonly options: ChunkingOptions,
+    sampleRateHz: number,
+  ) {
+    this.crossfadeSamples = Math.round((options.crossfadeMs / 1000) * sampleRateHz);
+  }
+
+  /** Tokens received so far. */
+  get tokenCount(): number {
+    return this.tokens.length;
+  }
+
+  /** Adds one speech token; returns a chunk when enough tokens have accumulated. */
+  async push(token: number): Promise<Float32Array | undefined> {
+    this.tokens.push(token);
+    const pending = this.tokens.length - this.emittedTokens;
+    const due = this.emittedTokens === 0 ? this.options.firstChunkTokens : this.options.chunkTokens;
+    return pending >= due ? this.decodeUpTo(false) : undefined;
+  }
+
+  /** Emits everything not yet emitted (the end of the utterance). */
+  async flush(): Promise<Float32Array> {
+    if (this.tokens.length === this.emittedTokens) {
+      const tail = this.heldTail;
+      this.heldTail = new Float32Array(0);
+      return tail;
+    }
+    return this.decodeUpTo(true);
+  }
+
+  private async decodeUpTo(final: boolean): Promise<Float32Array> {
+    const end = this.tokens.length;
+    const start = Math.max(0, this.emittedTokens - this.options.contextTokens);
+    const wave = await this.decode(this.tokens.slice(start, end));
+    const samplesPerToken = wave.length / (end - start);
+    const newStart = Math.round((this.emittedTokens - start) * samplesPerToken);
+    const fade = Math.min(this.heldTail.length, newStart);
+    const keep = final ? 0 : Math.min(this.crossfadeSamples, wave.length - newStart);
+
+    const parts: Float32Array[] = [];
+    if (this.heldTail.length > fade) parts.push(this.heldTail.subarray(0, this.heldTail.length - fade));
+    if (fade > 0) parts.push(crossfade(this.heldTail.subarray(this.heldTail.length - fade), wave.subarray(newStart - fade, newStart)));
+    parts.push(wave.subarray(newStart, wave.length - keep));
+    this.heldTail = wave.slice(wave.length - keep);
+    this.emittedTokens = end;
+    return concat(parts);
+  }
+}
+
+function concat(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}
