@@ -9,7 +9,15 @@ import { createWorkerServer } from '../server/worker-server.js';
 /** The engine a worker config asks for: Chatterbox when a model directory is set, Flite otherwise. */
 export function engineSpecFor(config: WorkerConfig): EngineSpec {
   if (config.modelDir === undefined) return { kind: 'flite' };
-  return { kind: 'chatterbox', modelDir: config.modelDir, device: config.device as 'auto', dtype: config.dtype as 'fp32', gpu: config.gpu };
+  return {
+    kind: 'chatterbox',
+    modelDir: config.modelDir,
+    device: config.device as 'auto',
+    dtype: config.dtype as 'fp32',
+    gpu: config.gpu,
+    voicesDir: config.voicesDir,
+    chunking: { firstChunkTokens: config.firstChunkTokens, chunkTokens: config.chunkTokens, contextTokens: config.contextTokens, crossfadeMs: config.crossfadeMs },
+  };
 }
 
 /** `chatterbox serve`: one worker process (one GPU). Drains on SIGTERM/SIGINT, then exits. */

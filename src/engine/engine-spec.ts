@@ -8,4 +8,8 @@ export type EngineSpec =
       dtype: 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
       /** CUDA device id. */
       gpu: number;
+      /** Directory of extra reference voices (*.wav, named by file stem). */
+      voicesDir?: string | undefined;
+      /** Streaming chunk sizes; defaults from DEFAULT_CHUNKING for any left out. */
+      chunking?: Partial<{ firstChunkTokens: number; chunkTokens: number; contextTokens: number; crossfadeMs: number }>;
     };

@@ -1,7 +1,7 @@
 // Pieces both language models share: the cache inputs/outputs, what the graph derives from attention_mask, the
 // rotary tables, and the stop-logit bias that makes a random model end its utterances.
 import { START_SPEECH_TOKEN, STOP_SPEECH_TOKEN } from './constants.js';
-import { toFloat16Array } from './float16.js';
+import { toFloat16Array } from '../engine/onnx/float16.js';
 import type { DataType, GraphBuilder } from './onnx-builder.js';
 import type { ModelDims } from './sizes.js';
 

@@ -80,7 +80,7 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
           info = message.info;
           state = 'ready';
           restartDelayMs = RESTART_DELAY_MS.first;
-          logger.info({ engine: info.name, device: info.device }, 'engine ready');
+          logger.info({ engine: info.name, device: info.device, ...info.details }, 'engine ready');
           resolveStarted(host);
           break;
         case 'init-error':

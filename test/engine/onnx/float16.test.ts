@@ -6,7 +6,7 @@ import {
   float32ToFloat16Bits,
   fromFloat16Array,
   toFloat16Array,
-} from '../../src/model-gen/float16.js';
+} from '../../../src/engine/onnx/float16.js';
 
 describe('float16', () => {
   const exact: Array<[value: number, bits: number]> = [

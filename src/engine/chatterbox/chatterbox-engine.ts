@@ -1,0 +1,114 @@
+import { TtsError } from '../../protocol/errors.js';
+import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
+import type { EngineSpec } from '../engine-spec.js';
+import { floatData, int64Data, int64Tensor } from '../onnx/tensors.js';
+import { splitSentences } from '../text/split-sentences.js';
+import { loadChatterboxModel, type ChatterboxModel } from './chatterbox-model.js';
+import { generateSpeechTokens } from './generate-tokens.js';
+import { normalizeText } from './normalize-text.js';
+import { chatterboxParamInfo, toSamplerParams } from './sampler-params.js';
+import { createRandomSeed } from './seeded-random.js';
+import { DEFAULT_CHUNKING, StreamDecoder, type ChunkingOptions } from './stream-decoder.js';
+import { createVoiceBank, listVoiceFiles, MODEL_SAMPLE_RATE_HZ, type VoiceBank, type VoiceConditioning } from './voice-bank.js';
+
+/** Characters per generation call: the model stops at about 40 s of speech per call, so long text is split. */
+const MAX_GROUP_CHARS = 300;
+
+type ChatterboxSpec = Extract<EngineSpec, { kind: 'chatterbox' }>;
+
+/** Decodes generated tokens (the voice's prompt tokens prepended) to the audio of exactly those tokens. */
+function createWindowDecoder(model: ChatterboxModel, voice: VoiceConditioning) {
+  const prompt = int64Data(voice.audioTokens);
+  return async (tokens: readonly number[]): Promise<Float32Array> => {
+    const ids = [...prompt, ...tokens];
+    try {
+      const out = await model.sessions.conditional_decoder.run({
+        speech_tokens: int64Tensor(ids, [1, ids.length]),
+        speaker_embeddings: voice.speakerEmbeddings,
+        speaker_features: voice.speakerFeatures,
+      });
+      return floatData(out.waveform!);
+    } catch (err) {
+      throw new TtsError('ENGINE_FAILED', `conditional_decoder failed on ${tokens.length} tokens: ${(err as Error).message.split('\n')[0]}`);
+    }
+  };
+}
+
+/** The Chatterbox engine: loads and checks the model, encodes the default voice, then streams 24 kHz audio. */
+export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engine> {
+  const model = await loadChatterboxModel(spec.modelDir, { dtype: spec.dtype, device: spec.device, gpu: spec.gpu });
+  let voices: VoiceBank;
+  try {
+    voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, spec.voicesDir));
+    await voices.get(voices.defaultVoice);
+  } catch (err) {
+    await model.release();
+    throw err;
+  }
+  const chunking: ChunkingOptions = { ...DEFAULT_CHUNKING, ...spec.chunking };
+  const params = chatterboxParamInfo(model.variant, model.generationDefaults);
+  const info: EngineInfo = {
+    name: 'chatterbox',
+    sampleRateHz: MODEL_SAMPLE_RATE_HZ,
+    voices: voices.names,
+    defaultVoice: voices.defaultVoice,
+    params,
+    device: model.device,
+    details: {
+      model: spec.modelDir,
+      variant: model.variant,
+      dtype: spec.dtype,
+      provider: model.provider,
+      deviceReason: model.deviceReason,
+      layers: String(model.lm.layers),
+      cache: model.lm.cacheType,
+      positionIds: String(model.lm.hasPositionIds),
+    },
+  };
+  let closed = false;
+
+  async function* synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncGenerator<AudioChunk> {
+    if (closed) throw new TtsError('NOT_READY', 'engine is closed');
+    const voice = await voices.get(request.voice);
+    const p = request.params;
+    const seed = p.seed === undefined || p.seed === 0 ? createRandomSeed() : p.seed;
+    let tokens = 0;
+    const groups = splitSentences(request.text, { maxChars: MAX_GROUP_CHARS });
+    for (const [index, group] of groups.entries()) {
+      if (signal.aborted) return;
+      const text = model.tokenizer.encode(normalizeText(group));
+      const decoder = new StreamDecoder(createWindowDecoder(model, voice), chunking, MODEL_SAMPLE_RATE_HZ);
+      const generation = generateSpeechTokens(
+        model,
+        {
+          text,
+          voice,
+          exaggeration: p.exaggeration ?? 0.5,
+          cfgWeight: p.cfg_weight ?? 0,
+          sampler: toSamplerParams(p),
+          // Each group gets its own seed derived from the request's, so a seeded request is reproducible.
+          seed: (seed + index * 0x9e3779b9) >>> 0 || 1,
+          maxNewTokens: p.max_new_tokens ?? 1000,
+        },
+        signal,
+      );
+      for await (const token of generation) {
+        tokens += 1;
+        const pcm = await decoder.push(token);
+        if (pcm && pcm.length > 0) yield { pcm, tokens };
+      }
+      if (signal.aborted) return;
+      const rest = await decoder.flush();
+      if (rest.length > 0) yield { pcm: rest, tokens };
+    }
+  }
+
+  return {
+    info,
+    synthesize,
+    async close() {
+      closed = true;
+      await model.release();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+
+export type DeviceChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+
+/** The execution providers to try, in order, and why. */
+export interface ProviderPlan {
+  /** Provider configs for InferenceSession.create, first choice first; CPU always last. */
+  providers: Array<string | { name: 'cuda'; deviceId: number }>;
+  /** e.g. 'cuda:0', 'cpu', 'webgpu'. */
+  device: string;
+  /** One sentence for the log: why this device. */
+  reason: string;
+}
+
+/** True when onnxruntime-node's CUDA provider library was installed (npm ci --onnxruntime-node-install=cuda12). */
+export function cudaProviderInstalled(): boolean {
+  const binding = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
+  const binRoot = join(binding, '..', 'bin');
+  if (!existsSync(binRoot)) return false;
+  const search = (dir: string): boolean =>
+    readdirSync(dir, { withFileTypes: true }).some((entry) =>
+      entry.isDirectory() ? search(join(dir, entry.name)) : entry.name.startsWith('libonnxruntime_providers_cuda'),
+    );
+  return search(binRoot);
+}
+
+/** Chooses providers for a device setting; `auto` prefers CUDA when its libraries are present. */
+export function planProviders(choice: DeviceChoice, gpu: number, hasCuda: () => boolean = cudaProviderInstalled): ProviderPlan {
+  switch (choice) {
+    case 'cpu':
+      return { providers: ['cpu'], device: 'cpu', reason: 'device cpu was requested' };
+    case 'webgpu':
+      return { providers: ['webgpu', 'cpu'], device: 'webgpu', reason: 'device webgpu was requested (experimental)' };
+    case 'cuda':
+      return { providers: [{ name: 'cuda', deviceId: gpu }], device: `cuda:${gpu}`, reason: 'device cuda was requested' };
+    case 'auto':
+      if (hasCuda()) return { providers: [{ name: 'cuda', deviceId: gpu }, 'cpu'], device: `cuda:${gpu}`, reason: 'CUDA provider libraries are installed' };
+      return {
+        providers: ['cpu'],
+        device: 'cpu',
+        reason: 'CUDA provider libraries are not installed (reinstall with npm ci --onnxruntime-node-install=cuda12 on a GPU host); using CPU',
+      };
+  }
+}
