@@ -9,12 +9,16 @@ Usage: chatterbox <command> [options]
 Commands:
   serve        run one worker (one GPU): WebSocket /v1/stream, POST /v1/tts, /health, /metrics
   say TEXT     speak TEXT through a running backend; -o FILE writes a WAV as it arrives
+  check-model DIR       print a Chatterbox ONNX directory's signature and whether it is usable
+  tokens --model DIR T  print the speech tokens the model generates for text T, as JSON
 
 Run 'chatterbox <command> --help' for a command's options (README.md lists them all).`;
 
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
   serve: async () => (await import('./cli/serve.js')).serveCommand,
   say: async () => (await import('./cli/say.js')).sayCommand,
+  'check-model': async () => (await import('./cli/check-model.js')).checkModelCommand,
+  tokens: async () => (await import('./cli/tokens.js')).tokensCommand,
 };
 
 async function main(argv: string[]): Promise<void> {

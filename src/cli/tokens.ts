@@ -1,0 +1,70 @@
+import { parseArgs } from 'node:util';
+import { loadChatterboxModel } from '../engine/chatterbox/chatterbox-model.js';
+import { generateSpeechTokens } from '../engine/chatterbox/generate-tokens.js';
+import { normalizeText } from '../engine/chatterbox/normalize-text.js';
+import { chatterboxParamInfo, toSamplerParams } from '../engine/chatterbox/sampler-params.js';
+import { createRandomSeed } from '../engine/chatterbox/seeded-random.js';
+import { createVoiceBank, listVoiceFiles } from '../engine/chatterbox/voice-bank.js';
+import type { DeviceChoice } from '../engine/onnx/execution-provider.js';
+import type { ModelDtype } from '../engine/onnx/model-files.js';
+import { resolveRequest } from '../engine/resolve-request.js';
+import { TtsError } from '../protocol/errors.js';
+
+const HELP = `Usage: chatterbox tokens --model DIR "text" [--params JSON] [--voice NAME] [--voices-dir DIR] [--dtype fp32] [--device cpu]
+
+Prints, as JSON, the speech token ids the model generates for the text (one generation call, no
+sentence splitting): a debugging aid for anyone bringing their own export.`;
+
+/** `chatterbox tokens`: the generation loop alone, its tokens printed as JSON. */
+export async function tokensCommand(argv: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      model: { type: 'string' },
+      params: { type: 'string' },
+      voice: { type: 'string' },
+      'voices-dir': { type: 'string' },
+      dtype: { type: 'string', default: 'fp32' },
+      device: { type: 'string', default: 'cpu' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const text = positionals.join(' ');
+  if (values.help || values.model === undefined || text.trim() === '') {
+    console.log(HELP);
+    if (!values.help) process.exitCode = 2;
+    return;
+  }
+  let asked: Record<string, number> = {};
+  try {
+    if (values.params !== undefined) asked = JSON.parse(values.params) as Record<string, number>;
+  } catch {
+    throw new TtsError('BAD_JSON', '--params must be a JSON object');
+  }
+  const model = await loadChatterboxModel(values.model, { dtype: values.dtype as ModelDtype, device: values.device as DeviceChoice, gpu: 0 });
+  try {
+    const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, values['voices-dir']));
+    const info = { name: 'chatterbox', sampleRateHz: 24_000, voices: voices.names, defaultVoice: voices.defaultVoice, params: chatterboxParamInfo(model.variant, model.generationDefaults), device: model.device, details: {} };
+    const request = resolveRequest({ text, voice: values.voice, params: asked }, info, Number.MAX_SAFE_INTEGER);
+    const p = request.params;
+    const tokens: number[] = [];
+    const generation = generateSpeechTokens(
+      model,
+      {
+        text: model.tokenizer.encode(normalizeText(request.text)),
+        voice: await voices.get(request.voice),
+        exaggeration: p.exaggeration ?? 0.5,
+        cfgWeight: p.cfg_weight ?? 0,
+        sampler: toSamplerParams(p),
+        seed: p.seed === undefined || p.seed === 0 ? createRandomSeed() : p.seed,
+        maxNewTokens: p.max_new_tokens ?? 1000,
+      },
+      new AbortController().signal,
+    );
+    for await (const token of generation) tokens.push(token);
+    console.log(JSON.stringify(tokens));
+  } finally {
+    await model.release();
+  }
+}
