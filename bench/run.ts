@@ -1,8 +1,10 @@
+import { benchEngine } from './engine-bench.js';
 import { benchWorker } from './worker-bench.js';
 
 // `npm run bench`: every benchmark section, printed as tables. Sections measure side by side in one run.
 const SECTIONS: Record<string, () => Promise<void>> = {
   worker: benchWorker,
+  engine: benchEngine,
 };
 
 const only = process.argv.slice(2);
