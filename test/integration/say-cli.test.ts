@@ -1,0 +1,110 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { rms } from '../../src/audio/pcm.js';
+import { decodeWav } from '../../src/audio/wav.js';
+import { SPEECH_RMS_FLOOR, readWavHeader, wordCount } from '../helpers/audio.js';
+import { withTimeout } from '../helpers/raw-stream.js';
+import { spawnWorkerProcess, startTestWorker, type TestWorker } from '../helpers/worker.js';
+
+/** Runs `node bin/chatterbox.js ...args` without blocking this process (an in-process worker must keep serving). */
+async function chatterbox(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(process.execPath, ['bin/chatterbox.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await withTimeout(once(child, 'close'), 20_000, `chatterbox ${args[0]}`).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  })) as [number | null];
+  return { code, stdout, stderr };
+}
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'say-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Asserts a complete, playable WAV of speech: exact sizes, 16 kHz mono s16, audible, a plausible length. */
+async function assertSpeechWav(path: string, text: string): Promise<number> {
+  const file = await readFile(path);
+  const header = readWavHeader(file);
+  assert.equal(header.riff, 'RIFF');
+  assert.equal(header.wave, 'WAVE');
+  assert.equal(header.riffSize, file.byteLength - 8);
+  assert.equal(header.dataSize, file.byteLength - 44);
+  assert.equal(header.formatTag, 1);
+  assert.equal(header.channels, 1);
+  assert.equal(header.sampleRateHz, 16000);
+  assert.equal(header.bitsPerSample, 16);
+  assert.equal(header.byteRate, 32000);
+  const wav = decodeWav(file);
+  const seconds = wav.samples.length / wav.sampleRateHz;
+  const words = wordCount(text);
+  assert.ok(seconds >= 0.15 * words && seconds <= 1.0 * words, `${seconds} s for ${words} words`);
+  assert.ok(rms(wav.samples) > SPEECH_RMS_FLOOR);
+  return seconds;
+}
+
+const TEXT = 'Hello from the command line, written to a file.';
+
+describe('chatterbox say against an in-process worker', () => {
+  let worker: TestWorker;
+  before(async () => {
+    worker = await startTestWorker();
+  });
+  after(() => worker.close());
+
+  it('writes a playable WAV and prints the metrics', async (t) => {
+    const out = join(await tempDir(t), 'out.wav');
+    const { code, stdout, stderr } = await chatterbox(['say', TEXT, '--url', worker.wsUrl, '-o', out]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /ttfa \d+ ms\s+rtf [\d.]+\s+duration [\d.]+ s\s+chunks \d+\s+engine flite @ 16000 Hz/);
+    await assertSpeechWav(out, TEXT);
+  });
+
+  it('passes --voice and --params to the worker', async (t) => {
+    const dir = await tempDir(t);
+    const slow = await chatterbox(['say', TEXT, '--url', worker.wsUrl, '--voice', 'rms', '--params', '{"speed":0.5}', '-o', join(dir, 'slow.wav')]);
+    const fast = await chatterbox(['say', TEXT, '--url', worker.wsUrl, '--voice', 'rms', '--params', '{"speed":2}', '-o', join(dir, 'fast.wav')]);
+    assert.equal(slow.code, 0, slow.stderr);
+    assert.equal(fast.code, 0, fast.stderr);
+    const slowSeconds = decodeWav(await readFile(join(dir, 'slow.wav'))).samples.length;
+    const fastSeconds = decodeWav(await readFile(join(dir, 'fast.wav'))).samples.length;
+    assert.ok(slowSeconds > 2 * fastSeconds, `${slowSeconds} vs ${fastSeconds} samples`);
+  });
+
+  it('exits 1 with the error code when the worker refuses the request', async () => {
+    const { code, stderr } = await chatterbox(['say', TEXT, '--url', worker.wsUrl, '--voice', 'nobody']);
+    assert.equal(code, 1);
+    assert.match(stderr, /error UNKNOWN_VOICE: /);
+  });
+
+  it('exits 1 with NO_BACKEND when nothing listens at the url', async () => {
+    const { code, stderr } = await chatterbox(['say', TEXT, '--url', 'ws://127.0.0.1:1']);
+    assert.equal(code, 1);
+    assert.match(stderr, /error NO_BACKEND: /);
+  });
+});
+
+describe('chatterbox serve and say as two processes', () => {
+  it('serves a say, then drains and exits 0 on SIGTERM', async (t) => {
+    const { child, port, output } = await spawnWorkerProcess(['--log-level', 'info']);
+    t.after(() => child.kill('SIGKILL'));
+    const out = join(await tempDir(t), 'two.wav');
+    const say = await chatterbox(['say', TEXT, '--url', `ws://127.0.0.1:${port}`, '-o', out]);
+    assert.equal(say.code, 0, say.stderr);
+    await assertSpeechWav(out, TEXT);
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const [code] = (await withTimeout(exited, 10_000, 'the worker to exit')) as [number | null];
+    assert.equal(code, 0, output());
+    assert.match(output(), /"msg":"stopped"/);
+  });
+});
