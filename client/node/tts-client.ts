@@ -34,6 +34,8 @@ class RequestState {
   readonly chunks: SpeechChunk[] = [];
   expectedSeq = 0;
   finished = false;
+  /** The consumer stopped iterating: later chunks are dropped, not buffered. */
+  abandoned = false;
   error: TtsError | undefined;
   wake: (() => void) | undefined;
   resolveDone!: (done: DoneMessage) => void;
@@ -113,6 +115,11 @@ export class TtsClient {
       this.fail(state, this.closedError);
       return this.streamOf(id, state);
     }
+    if (this.requests.has(id)) {
+      // Sending it would hand the running request's frames to this stream, and the server refuses it anyway.
+      this.fail(state, new TtsError('DUPLICATE_ID', `request '${id}' is already in flight on this connection`));
+      return this.streamOf(id, state);
+    }
     this.requests.set(id, state);
     this.ws.send(encodeFrame({ type: 'start', id, text, ...pick(options) }));
     options.signal?.addEventListener('abort', () => this.cancel(id), { once: true });
@@ -148,18 +155,24 @@ export class TtsClient {
       done: state.done,
       cancel: () => client.cancel(id),
       async *[Symbol.asyncIterator]() {
-        for (;;) {
-          const chunk = state.chunks.shift();
-          if (chunk) {
-            client.taken();
-            yield chunk;
-            continue;
+        try {
+          for (;;) {
+            const chunk = state.chunks.shift();
+            if (chunk) {
+              client.taken(1);
+              yield chunk;
+              continue;
+            }
+            if (state.error) throw state.error;
+            if (state.finished) return;
+            await new Promise<void>((resolve) => {
+              state.wake = resolve;
+            });
           }
-          if (state.error) throw state.error;
-          if (state.finished) return;
-          await new Promise<void>((resolve) => {
-            state.wake = resolve;
-          });
+        } finally {
+          // A consumer that stops early (break, throw) would otherwise leave chunks counted against the
+          // buffer forever, and the socket paused once they reach the limit: drop them and stop the request.
+          client.abandon(id, state);
         }
       },
     };
@@ -190,6 +203,7 @@ export class TtsClient {
           return;
         }
         state.expectedSeq += 1;
+        if (state.abandoned) return;
         state.chunks.push({ seq: message.seq, pcm: message.pcm, samples: message.samples });
         this.buffered += 1;
         if (this.buffered >= MAX_BUFFERED_CHUNKS) this.ws.pause();
@@ -212,9 +226,16 @@ export class TtsClient {
     }
   }
 
-  private taken(): void {
-    this.buffered -= 1;
+  private taken(count: number): void {
+    this.buffered -= count;
     if (this.buffered < MAX_BUFFERED_CHUNKS / 2 && this.ws.isPaused) this.ws.resume();
+  }
+
+  private abandon(id: string, state: RequestState): void {
+    state.abandoned = true;
+    this.taken(state.chunks.length);
+    state.chunks.length = 0;
+    if (!state.finished) this.cancel(id);
   }
 
   private fail(state: RequestState, error: TtsError): void {

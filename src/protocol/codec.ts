@@ -19,10 +19,17 @@ function unpack(bytes: Uint8Array): Record<string, unknown> {
   } catch (err) {
     throw new TtsError('BAD_FRAME', 'frame is not valid msgpack', { cause: err });
   }
-  if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
+  // Only a plain object is a map: msgpackr decodes the reserved byte 0xc1 and extensions (timestamps) to other objects.
+  const proto: unknown = typeof value === 'object' && value !== null ? Object.getPrototypeOf(value) : undefined;
+  if (proto !== Object.prototype && proto !== null) {
     throw new TtsError('BAD_FRAME', 'frame must be a msgpack map');
   }
   return value as Record<string, unknown>;
+}
+
+/** A frame's `type` for an error message; String() would throw on a map whose toString and valueOf are not functions. */
+function describeType(type: unknown): string {
+  return typeof type === 'string' ? `'${type.slice(0, 40)}'` : `of kind ${typeof type}`;
 }
 
 function fail(message: string): never {
@@ -78,7 +85,7 @@ export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
     case undefined:
       return fail("frame has no 'type'");
     default:
-      throw new TtsError('UNKNOWN_TYPE', `unknown frame type '${String(frame.type).slice(0, 40)}'`);
+      throw new TtsError('UNKNOWN_TYPE', `unknown frame type ${describeType(frame.type)}`);
   }
 }
 
@@ -114,6 +121,6 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
       if (typeof frame.code !== 'string' || typeof frame.message !== 'string') bad('malformed error');
       return frame as unknown as ServerMessage;
     default:
-      return bad(`unknown type '${String(frame.type).slice(0, 40)}'`);
+      return bad(`unknown type ${describeType(frame.type)}`);
   }
 }

@@ -37,7 +37,15 @@ export class StreamSession {
 
   constructor(
     private readonly connection: FrameConnection,
-    private readonly deps: { engine: Engine; admission: Admission; limits: SessionLimits; logger: Logger; metrics: WorkerMetrics },
+    private readonly deps: {
+      engine: Engine;
+      admission: Admission;
+      limits: SessionLimits;
+      logger: Logger;
+      metrics: WorkerMetrics;
+      /** A refusal (DRAINING, NOT_READY) while the worker takes no new requests, even on open connections. */
+      isAccepting?: () => TtsError | undefined;
+    },
   ) {}
 
   /** Requests in flight on this connection. */
@@ -72,8 +80,10 @@ export class StreamSession {
       else this.requests.get(message.id)?.abort();
     } catch (err) {
       const error = toTtsError(err);
-      // A duplicate's id belongs to the request still running: naming it would end that one for the client.
-      const requestId = isBinary && error.code !== 'DUPLICATE_ID' ? peekRequestId(bytes) : undefined;
+      // An id still in flight (a duplicate, or a malformed frame reusing it) belongs to the request running:
+      // naming it would end that one for the client while its audio keeps coming.
+      const peeked = isBinary ? peekRequestId(bytes) : undefined;
+      const requestId = peeked !== undefined && !this.requests.has(peeked) ? peeked : undefined;
       this.deps.metrics.protocolError(error.code);
       this.deps.logger.warn({ code: error.code, requestId }, 'rejected client frame');
       this.sendError(error, requestId);
@@ -92,6 +102,8 @@ export class StreamSession {
     if (this.requests.size >= this.deps.limits.maxRequestsPerConnection) {
       throw new TtsError('TOO_MANY_REQUESTS', `at most ${this.deps.limits.maxRequestsPerConnection} requests may be in flight per connection`);
     }
+    const refusal = this.deps.isAccepting?.();
+    if (refusal) throw refusal;
     const request = resolveRequest(message, this.deps.engine.info, this.deps.limits.maxTextChars);
     const abort = new AbortController();
     this.requests.set(message.id, abort);

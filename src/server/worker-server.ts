@@ -52,7 +52,14 @@ export function createWorkerServer(options: WorkerServerOptions, engine: HostedE
     isAccepting,
     logger: logger.child({ component: 'ws' }),
     createSession: (connection) =>
-      new StreamSession(connection, { engine, admission, limits: options, metrics, logger: logger.child({ component: 'session', sessionId: ++sessionCount }) }),
+      new StreamSession(connection, {
+        engine,
+        admission,
+        limits: options,
+        metrics,
+        isAccepting,
+        logger: logger.child({ component: 'session', sessionId: ++sessionCount }),
+      }),
     onOpen: () => metrics.connectionOpened(),
     onClose: () => metrics.connectionClosed(),
   });

@@ -27,6 +27,9 @@ export function handleTts(
   const abort = new AbortController();
   http.onAbort(() => abort.abort());
   const body = http.readBody(deps.maxBodyBytes);
+  // A refusal below answers before awaiting the body; its later rejection (too large, client gone)
+  // must not go unhandled, which would end the worker process.
+  body.catch(() => undefined);
 
   void (async () => {
     let started = false;
