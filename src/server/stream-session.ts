@@ -4,21 +4,10 @@ import type { Logger } from '../logging/logger.js';
 import { decodeClientMessage, encodeFrame, peekRequestId } from '../protocol/codec.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import { PROTOCOL_VERSION, type ServerMessage, type StartMessage } from '../protocol/messages.js';
+import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Admission } from './admission.js';
 import { runSynthesis } from './run-synthesis.js';
 import type { WorkerMetrics } from './worker-metrics.js';
-
-/** The transport under a session: the uWS adapter implements it, tests may too. */
-export interface FrameConnection {
-  /** Queues a binary frame; never drops it. */
-  send(frame: Uint8Array): void;
-  /** Bytes queued but not yet written to the socket. */
-  bufferedBytes(): number;
-  /** Resolves when the send buffer has drained below the high-water mark, or the connection closed. */
-  waitWritable(): Promise<void>;
-  close(code: number, reason: string): void;
-  readonly closed: boolean;
-}
 
 export interface SessionLimits {
   maxTextChars: number;
@@ -32,7 +21,7 @@ export interface SessionLimits {
  * One WebSocket connection's state machine: validates frames, runs up to the limit of requests
  * concurrently, keeps each request's seq contiguous, and answers every bad frame with a coded error.
  */
-export class StreamSession {
+export class StreamSession implements SessionHandler {
   private readonly requests = new Map<string, AbortController>();
 
   constructor(

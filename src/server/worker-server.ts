@@ -5,9 +5,9 @@ import { TtsError } from '../protocol/errors.js';
 import { createAdmission } from './admission.js';
 import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
-import { ResponseGuard } from './uws/http-io.js';
+import { ResponseGuard } from '../transport/uws/http-io.js';
 import { handleTts } from './uws/tts-route.js';
-import { attachStreamRoute } from './uws/websocket-route.js';
+import { attachStreamRoute } from '../transport/uws/websocket-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 /** What `createWorkerServer` needs beyond the engine: the serving subset of the worker config. */

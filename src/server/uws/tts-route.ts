@@ -8,7 +8,7 @@ import type { Admission } from '../admission.js';
 import { runSynthesis } from '../run-synthesis.js';
 import { parseTtsBody } from '../tts-body.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
-import { ResponseGuard } from './http-io.js';
+import { ResponseGuard } from '../../transport/uws/http-io.js';
 
 /**
  * `POST /v1/tts`: JSON in, WAV (or raw PCM) out, streamed as it is produced. Errors found before the

@@ -3,11 +3,11 @@ import type { Logger } from '../../logging/logger.js';
 import { encodeFrame } from '../../protocol/codec.js';
 import { TtsError, closeCodeFor } from '../../protocol/errors.js';
 import { STREAM_PATH } from '../../protocol/messages.js';
-import { StreamSession, type FrameConnection } from '../stream-session.js';
+import type { FrameConnection, SessionHandler } from '../frame-connection.js';
 
 interface SocketData {
   connection: UwsConnection | undefined;
-  session: StreamSession | undefined;
+  session: SessionHandler | undefined;
 }
 
 /** Result codes of uWS `send`: 2 means the message was dropped, which must never go unnoticed. */
@@ -65,11 +65,11 @@ export interface StreamRoute {
   closeAll(code: number, reason: string): void;
 }
 
-/** Mounts the WebSocket endpoint on a uWS app. */
+/** Mounts the streaming WebSocket endpoint on a uWS app; each connection gets a session from `createSession`. */
 export function attachStreamRoute(
   app: TemplatedApp,
   deps: {
-    createSession: (connection: FrameConnection) => StreamSession;
+    createSession: (connection: FrameConnection) => SessionHandler;
     maxConnections: number;
     maxFrameBytes: number;
     idleTimeoutSec: number;
