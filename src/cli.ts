@@ -7,7 +7,9 @@ const USAGE = `chatterbox ${VERSION}: streaming text-to-speech backend
 Usage: chatterbox <command> [options]
 
 Commands:
+  up           run the whole backend on this machine: workers on 6093, 6094 and the balancer on 6095
   serve        run one worker (one GPU): WebSocket /v1/stream, POST /v1/tts, /health, /metrics
+  balance      run the load balancer: pins each session to the least-loaded healthy worker
   say TEXT     speak TEXT through a running backend; -o FILE writes a WAV as it arrives
   check-model DIR       print a Chatterbox ONNX directory's signature and whether it is usable
   tokens --model DIR T  print the speech tokens the model generates for text T, as JSON
@@ -15,7 +17,9 @@ Commands:
 Run 'chatterbox <command> --help' for a command's options (README.md lists them all).`;
 
 const COMMANDS: Record<string, () => Promise<(argv: string[]) => Promise<void>>> = {
+  up: async () => (await import('./cli/up.js')).upCommand,
   serve: async () => (await import('./cli/serve.js')).serveCommand,
+  balance: async () => (await import('./cli/balance.js')).balanceCommand,
   say: async () => (await import('./cli/say.js')).sayCommand,
   'check-model': async () => (await import('./cli/check-model.js')).checkModelCommand,
   tokens: async () => (await import('./cli/tokens.js')).tokensCommand,

@@ -62,6 +62,8 @@ export function readSettings<T extends SettingsTable>(
   table: T,
   flags: Record<string, string | string[] | boolean | undefined>,
   env: Record<string, string | undefined>,
+  /** Checks across settings, run when each one parsed; returns problems. */
+  validate?: (values: SettingsOf<T>) => string[],
 ): SettingsOf<T> {
   const problems: string[] = [];
   const values: Record<string, unknown> = {};
@@ -72,6 +74,7 @@ export function readSettings<T extends SettingsTable>(
     else if (fromEnv !== undefined && fromEnv !== '') values[name] = parseOne(name, spec, fromEnv, spec.env, problems);
     else values[name] = spec.default;
   }
+  if (problems.length === 0 && validate) problems.push(...validate(values as SettingsOf<T>));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as SettingsOf<T>;
 }

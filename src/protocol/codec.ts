@@ -124,3 +124,26 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
       return bad(`unknown type ${describeType(frame.type)}`);
   }
 }
+
+const TYPE_KEY = [0xa4, 0x74, 0x79, 0x70, 0x65]; // fixstr "type"
+
+/**
+ * The `type` of a frame read straight from its bytes when it is the map's first key (as encodeFrame
+ * writes it), without decoding the rest: lets a relay pass audio through untouched. Undefined when the
+ * layout differs; callers then decode the frame fully.
+ */
+export function peekFrameType(bytes: Uint8Array): string | undefined {
+  const head = bytes[0];
+  if (head === undefined) return undefined;
+  const offset = head >= 0x80 && head <= 0x8f ? 1 : head === 0xde ? 3 : head === 0xdf ? 5 : -1;
+  if (offset < 0 || bytes.length < offset + TYPE_KEY.length + 1) return undefined;
+  for (let i = 0; i < TYPE_KEY.length; i++) if (bytes[offset + i] !== TYPE_KEY[i]) return undefined;
+  const tag = bytes[offset + TYPE_KEY.length]!;
+  if (tag < 0xa0 || tag > 0xbf) return undefined;
+  const start = offset + TYPE_KEY.length + 1;
+  const end = start + (tag - 0xa0);
+  if (end > bytes.length) return undefined;
+  let type = '';
+  for (let i = start; i < end; i++) type += String.fromCharCode(bytes[i]!);
+  return type;
+}

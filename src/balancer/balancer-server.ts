@@ -1,0 +1,102 @@
+import uWS from 'uWebSockets.js';
+import type { BalancerConfig } from '../config/balancer-config.js';
+import type { Logger } from '../logging/logger.js';
+import { TtsError } from '../protocol/errors.js';
+import { ResponseGuard } from '../transport/uws/http-io.js';
+import { attachStreamRoute } from '../transport/uws/websocket-route.js';
+import { createBackendPool, type BackendPool } from './backend-pool.js';
+import { createBalancerMetrics } from './balancer-metrics.js';
+import { describeStats, formatStatsText } from './lb-stats.js';
+import { RelaySession } from './relay-session.js';
+import { proxyToWorker } from './uws/proxy-route.js';
+
+/** A running balancer. */
+export interface BalancerServer {
+  readonly port: number;
+  readonly pool: BackendPool;
+  /** Stops taking new sessions; /health says `draining`. */
+  startDraining(): void;
+  /** Resolves once no relayed request is in flight, or after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<void>;
+  /** Closes the listener and every session with `code` (1012 after a drain, 1001 otherwise). */
+  close(code?: number): Promise<void>;
+}
+
+/** Starts the load balancer: WebSocket relay on /v1/stream, /health, /lb-stats, /metrics, and an HTTP proxy for the rest. */
+export async function createBalancerServer(config: Omit<BalancerConfig, 'logLevel'>, logger: Logger): Promise<BalancerServer> {
+  const startedAtMs = Date.now();
+  const pool = createBackendPool({ ...config, urls: [...config.backends] }, logger.child({ component: 'pool' }));
+  await pool.checkAll();
+  const sessions = new Set<RelaySession>();
+  const metrics = createBalancerMetrics(() => pool.backends, () => sessions.size);
+  let draining = false;
+  const isAccepting = () => (draining ? new TtsError('DRAINING', 'balancer is shutting down') : undefined);
+
+  const app = uWS.App();
+  const relayLogger = logger.child({ component: 'relay' });
+  const stream = attachStreamRoute(app, {
+    maxConnections: config.maxConnections,
+    maxFrameBytes: config.maxFrameBytes,
+    idleTimeoutSec: config.idleTimeoutSec,
+    sendHighWaterBytes: config.sendHighWaterBytes,
+    isAccepting,
+    logger: relayLogger,
+    createSession: (connection) => {
+      const session: RelaySession = new RelaySession(connection, { pool, options: config, logger: relayLogger, metrics, onClosed: () => sessions.delete(session) });
+      sessions.add(session);
+      return session;
+    },
+    onOpen: () => undefined,
+    onClose: () => undefined,
+  });
+
+  const stats = () => describeStats({ backends: pool.backends, sessions: stream.connections, draining, startedAtMs });
+  app.get('/health', (res) => {
+    const s = stats();
+    const body = { status: s.status, healthyBackends: s.healthyBackends, totalBackends: s.totalBackends, sessions: s.sessions, uptimeSec: s.uptimeSec, version: s.version };
+    new ResponseGuard(res).json(s.status === 'down' || s.status === 'draining' ? 503 : 200, body);
+  });
+  app.get('/lb-stats', (res, req) => {
+    const http = new ResponseGuard(res);
+    if (req.getQuery('format') === 'text') http.end(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, formatStatsText(stats()));
+    else http.json(200, stats());
+  });
+  app.get('/metrics', (res) => {
+    const http = new ResponseGuard(res);
+    void metrics.registry.metrics().then((text) => http.end(200, { 'content-type': metrics.registry.contentType }, text));
+  });
+  const proxyLogger = logger.child({ component: 'proxy' });
+  app.any('/*', (res, req) => proxyToWorker(res, req, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting }));
+
+  const activeRequests = () => [...sessions].reduce((n, s) => n + s.activeRequests, 0);
+  return new Promise((resolve, reject) => {
+    app.listen(config.host, config.port, (listenSocket) => {
+      if (!listenSocket) {
+        pool.stop();
+        reject(new Error(`cannot listen on ${config.host}:${config.port} (port in use or address unavailable)`));
+        return;
+      }
+      let listening: uWS.us_listen_socket | undefined = listenSocket;
+      const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
+      logger.info({ component: 'balancer', host: config.host, port, backends: config.backends, healthy: pool.healthy }, 'balancer listening');
+      resolve({
+        port,
+        pool,
+        startDraining() {
+          draining = true;
+        },
+        async whenIdle(timeoutMs) {
+          const deadline = Date.now() + timeoutMs;
+          while (activeRequests() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+        },
+        async close(code = 1001) {
+          draining = true;
+          pool.stop();
+          if (listening) uWS.us_listen_socket_close(listening);
+          listening = undefined;
+          stream.closeAll(code, code === 1012 ? 'balancer restarting' : 'balancer closing');
+        },
+      });
+    });
+  });
+}

@@ -1,0 +1,89 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { TtsError } from '../protocol/errors.js';
+
+const BIN = fileURLToPath(new URL('../../../bin/chatterbox.js', import.meta.url));
+
+const HELP = `Usage: chatterbox up [--workers 2] [--worker-port 6093] [--port 6095]
+
+Runs the whole backend on this machine without systemd, with the same commands the units run:
+worker N as 'chatterbox serve --host 127.0.0.1 --port (6093+N) --gpu N', and the balancer as
+'chatterbox balance --port 6095 --backend ws://127.0.0.1:6093 ...'. CHATTERBOX_* variables apply to
+all of them (CHATTERBOX_MODEL_DIR selects the Chatterbox model; without it the embedded voice speaks).
+A process that dies is restarted after 10 s, at most 5 times in 10 minutes, as under systemd.
+Ctrl-C drains and stops everything.`;
+
+/** Restart policy of the units: Restart=always, RestartSec=10, StartLimitBurst=5 in StartLimitIntervalSec=600. */
+const RESTART = { delayMs: 10_000, burst: 5, windowMs: 600_000 };
+
+interface Managed {
+  name: string;
+  args: string[];
+  child: ChildProcess | undefined;
+  starts: number[];
+}
+
+function start(proc: Managed, onListening: () => void, stopping: () => boolean): void {
+  proc.starts = [...proc.starts.filter((t) => Date.now() - t < RESTART.windowMs), Date.now()];
+  const child = fork(BIN, proc.args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  proc.child = child;
+  child.on('message', (message: { type?: string }) => {
+    if (message.type === 'listening') onListening();
+  });
+  child.on('exit', (code, signal) => {
+    proc.child = undefined;
+    if (stopping()) return;
+    if (proc.starts.length >= RESTART.burst) {
+      console.error(`[up] ${proc.name} exited (${signal ?? code}) ${RESTART.burst} times in ${RESTART.windowMs / 60_000} min; not restarting it`);
+      return;
+    }
+    console.error(`[up] ${proc.name} exited (${signal ?? code}); restarting in ${RESTART.delayMs / 1000} s`);
+    setTimeout(() => start(proc, () => undefined, stopping), RESTART.delayMs).unref();
+  });
+}
+
+function startAndWait(proc: Managed, stopping: () => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    start(proc, resolve, stopping);
+    proc.child?.once('exit', (code) => reject(new TtsError('INTERNAL', `${proc.name} exited with ${code} while starting`)));
+  });
+}
+
+/** `chatterbox up` (`npm start`): workers and balancer as child processes, stopped together. */
+export async function upCommand(argv: string[]): Promise<void> {
+  const { values } = parseArgs({
+    args: argv,
+    options: { workers: { type: 'string', default: '2' }, 'worker-port': { type: 'string', default: '6093' }, port: { type: 'string', default: '6095' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const workers = Number(values.workers);
+  const workerPort = Number(values['worker-port']);
+  if (!Number.isInteger(workers) || workers < 1 || !Number.isInteger(workerPort)) throw new TtsError('BAD_PARAM', '--workers and --worker-port must be positive integers');
+  let stopping = false;
+  const isStopping = () => stopping;
+  const procs: Managed[] = Array.from({ length: workers }, (_, gpu) => ({
+    name: `worker gpu${gpu}`,
+    args: ['serve', '--host', '127.0.0.1', '--port', String(workerPort + gpu), '--gpu', String(gpu)],
+    child: undefined,
+    starts: [],
+  }));
+  const backends = procs.flatMap((_, gpu) => ['--backend', `ws://127.0.0.1:${workerPort + gpu}`]);
+  const balancer: Managed = { name: 'balancer', args: ['balance', '--port', values.port, ...backends], child: undefined, starts: [] };
+
+  const stopAll = (signal: NodeJS.Signals) => {
+    if (stopping) return;
+    stopping = true;
+    console.error(`[up] ${signal}: draining and stopping`);
+    for (const proc of [balancer, ...procs]) proc.child?.kill('SIGTERM');
+  };
+  process.on('SIGINT', () => stopAll('SIGINT'));
+  process.on('SIGTERM', () => stopAll('SIGTERM'));
+
+  await Promise.all(procs.map((p) => startAndWait(p, isStopping)));
+  await startAndWait(balancer, isStopping);
+  console.error(`[up] backend ready: ws://127.0.0.1:${values.port}/v1/stream, http://127.0.0.1:${values.port}/health, /lb-stats; Ctrl-C stops it`);
+}
