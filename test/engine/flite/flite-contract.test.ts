@@ -1,0 +1,4 @@
+import { createFliteEngine } from '../../../src/engine/flite/flite-engine.js';
+import { runEngineContract } from '../contract.js';
+
+runEngineContract('flite', () => createFliteEngine());

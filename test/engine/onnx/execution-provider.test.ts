@@ -1,0 +1,31 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { cudaProviderInstalled, planProviders, type DeviceChoice, type ProviderPlan } from '../../../src/engine/onnx/execution-provider.js';
+
+const never = () => {
+  throw new Error('hasCuda must only be asked for device auto');
+};
+
+describe('planProviders', () => {
+  const cases: Array<[string, DeviceChoice, number, () => boolean, Omit<ProviderPlan, 'reason'>, RegExp]> = [
+    ['auto with the CUDA libraries', 'auto', 1, () => true, { providers: [{ name: 'cuda', deviceId: 1 }, 'cpu'], device: 'cuda:1' }, /CUDA provider libraries are installed/u],
+    ['auto without them', 'auto', 1, () => false, { providers: ['cpu'], device: 'cpu' }, /not installed.*onnxruntime-node-install=cuda12.*using CPU/u],
+    ['cpu', 'cpu', 0, never, { providers: ['cpu'], device: 'cpu' }, /cpu was requested/u],
+    // An explicit cuda has no CPU retry: a host without a usable GPU fails loudly instead of running slowly.
+    ['cuda', 'cuda', 3, never, { providers: [{ name: 'cuda', deviceId: 3 }], device: 'cuda:3' }, /cuda was requested/u],
+    ['webgpu', 'webgpu', 0, never, { providers: ['webgpu', 'cpu'], device: 'webgpu' }, /webgpu was requested \(experimental\)/u],
+  ];
+  for (const [name, choice, gpu, hasCuda, expected, reason] of cases) {
+    it(name, () => {
+      const { reason: why, ...plan } = planProviders(choice, gpu, hasCuda);
+      assert.deepEqual(plan, expected);
+      assert.match(why, reason);
+    });
+  }
+
+  it('auto asks the real library check by default, and agrees with it', () => {
+    const installed = cudaProviderInstalled();
+    assert.equal(typeof installed, 'boolean');
+    assert.equal(planProviders('auto', 0).device, installed ? 'cuda:0' : 'cpu');
+  });
+});
