@@ -13,6 +13,20 @@ import { createVoiceBank, listVoiceFiles, MODEL_SAMPLE_RATE_HZ, type VoiceBank, 
 
 /** Characters per generation call: the model stops at about 40 s of speech per call, so long text is split. */
 const MAX_GROUP_CHARS = 300;
+/** The decoder fades in the first 40 ms of every decode (docs/chatterbox-onnx.md, the generation loop, step 4). */
+const DECODER_FADE_IN_MS = 40;
+/** Audio per speech token (25 tokens per second). */
+const MS_PER_TOKEN = 40;
+
+/**
+ * Chunking whose re-decoded context covers the decoder's fade-in plus the crossfade: with less, the crossfade
+ * (or, without one, the seam itself) lands in the faded-in start of the new decode and every seam dips towards
+ * silence (contextTokens 0 left 20 ms of silence at each seam).
+ */
+function withSeamContext(options: ChunkingOptions): ChunkingOptions {
+  const minimum = Math.ceil((DECODER_FADE_IN_MS + options.crossfadeMs) / MS_PER_TOKEN);
+  return { ...options, contextTokens: Math.max(options.contextTokens, minimum) };
+}
 
 type ChatterboxSpec = Extract<EngineSpec, { kind: 'chatterbox' }>;
 
@@ -45,7 +59,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     await model.release();
     throw err;
   }
-  const chunking: ChunkingOptions = { ...DEFAULT_CHUNKING, ...spec.chunking };
+  const chunking = withSeamContext({ ...DEFAULT_CHUNKING, ...spec.chunking });
   const params = chatterboxParamInfo(model.variant, model.generationDefaults);
   const info: EngineInfo = {
     name: 'chatterbox',
@@ -107,6 +121,8 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     info,
     synthesize,
     async close() {
+      // ORT throws on releasing a session twice; a second close() is a no-op, as for every engine.
+      if (closed) return;
       closed = true;
       await model.release();
     },

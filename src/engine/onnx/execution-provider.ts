@@ -6,7 +6,7 @@ export type DeviceChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
 
 /** The execution providers to try, in order, and why. */
 export interface ProviderPlan {
-  /** Provider configs for InferenceSession.create, first choice first; CPU always last. */
+  /** Provider configs for InferenceSession.create, first choice first; CPU last, except for an explicit 'cuda', which fails rather than run on CPU. */
   providers: Array<string | { name: 'cuda'; deviceId: number }>;
   /** e.g. 'cuda:0', 'cpu', 'webgpu'. */
   device: string;
