@@ -1,22 +1,26 @@
 import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
 import type { EngineSpec } from '../engine-spec.js';
-import { floatData, int64Data, int64Tensor } from '../onnx/tensors.js';
 import { splitSentences } from '../text/split-sentences.js';
-import { loadChatterboxModel, type ChatterboxModel } from './chatterbox-model.js';
+import { loadChatterboxModel } from './chatterbox-model.js';
 import { generateSpeechTokens } from './generate-tokens.js';
 import { normalizeText } from './normalize-text.js';
 import { chatterboxParamInfo, toSamplerParams } from './sampler-params.js';
 import { createRandomSeed } from './seeded-random.js';
 import { DEFAULT_CHUNKING, StreamDecoder, type ChunkingOptions } from './stream-decoder.js';
-import { createVoiceBank, listVoiceFiles, MODEL_SAMPLE_RATE_HZ, type VoiceBank, type VoiceConditioning } from './voice-bank.js';
+import { createVoiceBank, listVoiceFiles, MODEL_SAMPLE_RATE_HZ, type VoiceBank } from './voice-bank.js';
+import { createWindowDecoder } from './window-decoder.js';
 
-/** Characters per generation call: the model stops at about 40 s of speech per call, so long text is split. */
+/**
+ * One generation call per sentence, and a sentence longer than this many characters is cut at clauses: the model
+ * stops at about 40 s of speech per call, and short prompts keep the first audio early.
+ */
 const MAX_GROUP_CHARS = 300;
 /** The decoder fades in the first 40 ms of every decode (docs/chatterbox-onnx.md, the generation loop, step 4). */
 const DECODER_FADE_IN_MS = 40;
 /** Audio per speech token (25 tokens per second). */
 const MS_PER_TOKEN = 40;
+const SAMPLES_PER_TOKEN = (MODEL_SAMPLE_RATE_HZ * MS_PER_TOKEN) / 1000;
 
 /**
  * Chunking whose re-decoded context covers the decoder's fade-in plus the crossfade: with less, the crossfade
@@ -29,24 +33,6 @@ function withSeamContext(options: ChunkingOptions): ChunkingOptions {
 }
 
 type ChatterboxSpec = Extract<EngineSpec, { kind: 'chatterbox' }>;
-
-/** Decodes generated tokens (the voice's prompt tokens prepended) to the audio of exactly those tokens. */
-function createWindowDecoder(model: ChatterboxModel, voice: VoiceConditioning) {
-  const prompt = int64Data(voice.audioTokens);
-  return async (tokens: readonly number[]): Promise<Float32Array> => {
-    const ids = [...prompt, ...tokens];
-    try {
-      const out = await model.sessions.conditional_decoder.run({
-        speech_tokens: int64Tensor(ids, [1, ids.length]),
-        speaker_embeddings: voice.speakerEmbeddings,
-        speaker_features: voice.speakerFeatures,
-      });
-      return floatData(out.waveform!);
-    } catch (err) {
-      throw new TtsError('ENGINE_FAILED', `conditional_decoder failed on ${tokens.length} tokens: ${(err as Error).message.split('\n')[0]}`);
-    }
-  };
-}
 
 /** The Chatterbox engine: loads and checks the model, encodes the default voice, then streams 24 kHz audio. */
 export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engine> {
@@ -112,7 +98,9 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
         if (pcm && pcm.length > 0) yield { pcm, tokens };
       }
       if (signal.aborted) return;
-      const rest = await decoder.flush();
+      let rest = await decoder.flush();
+      // The multilingual reference drops the last token's 40 ms, where that model tends to leave a click.
+      if (model.variant === 'multilingual') rest = rest.subarray(0, Math.max(0, rest.length - SAMPLES_PER_TOKEN));
       if (rest.length > 0) yield { pcm: rest, tokens };
     }
   }

@@ -33,6 +33,12 @@ export class ChunkStream implements AsyncIterableIterator<AudioChunk> {
     this.settleWaiter();
   }
 
+  /** The request was aborted: chunks not yet taken are dropped and the stream ends now. */
+  abort(): void {
+    this.queue.length = 0;
+    this.end();
+  }
+
   fail(error: TtsError): void {
     if (this.ended) return;
     this.ended = true;

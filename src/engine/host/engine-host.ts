@@ -58,7 +58,15 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
           streams.delete(rid);
           return stream;
         }
-        signal.addEventListener('abort', () => send({ op: 'cancel', rid }), { once: true });
+        signal.addEventListener(
+          'abort',
+          () => {
+            send({ op: 'cancel', rid });
+            streams.delete(rid);
+            stream.abort();
+          },
+          { once: true },
+        );
         send({ op: 'start', rid, request, credit: CHUNKS_AHEAD });
         return stream;
       },
