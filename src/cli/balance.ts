@@ -3,6 +3,7 @@ import { createBalancerServer } from '../balancer/balancer-server.js';
 import { BALANCER_SETTINGS, parseBalancerConfig } from '../config/balancer-config.js';
 import { describeSettings, flagOptions } from '../config/settings.js';
 import { createLogger } from '../logging/logger.js';
+import { notifySystemd } from '../service/systemd-notify.js';
 
 /** `chatterbox balance`: the load balancer. Drains on SIGTERM/SIGINT (sessions end with 1012), then exits. */
 export async function balanceCommand(argv: string[]): Promise<void> {
@@ -12,9 +13,10 @@ export async function balanceCommand(argv: string[]): Promise<void> {
   }
   const { values } = parseArgs({ args: argv, options: flagOptions(BALANCER_SETTINGS), allowPositionals: false });
   const config = parseBalancerConfig(values);
-  const root = createLogger({ level: config.logLevel, name: 'chatterbox-lb' });
+  const root = createLogger({ level: config.logLevel, format: config.logFormat, name: 'chatterbox-lb' });
   const server = await createBalancerServer(config, root);
   process.send?.({ type: 'listening', port: server.port });
+  void notifySystemd({ ready: true, status: `balancing ${config.backends.length} workers on port ${server.port}` }, root);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -22,6 +24,7 @@ export async function balanceCommand(argv: string[]): Promise<void> {
     stopping = true;
     root.info({ component: 'balancer', signal, drainTimeoutSec: config.drainTimeoutSec }, 'draining');
     server.startDraining();
+    void notifySystemd({ stopping: true, status: 'draining' }, root);
     await server.whenIdle(config.drainTimeoutSec * 1000);
     await server.close(1012);
     root.info({ component: 'balancer' }, 'stopped');

@@ -5,6 +5,7 @@ import type { EngineSpec } from '../engine/engine-spec.js';
 import { createEngineHost } from '../engine/host/engine-host.js';
 import { createLogger } from '../logging/logger.js';
 import { createWorkerServer } from '../server/worker-server.js';
+import { notifySystemd } from '../service/systemd-notify.js';
 
 /** The engine a worker config asks for: Chatterbox when a model directory is set, Flite otherwise. */
 export function engineSpecFor(config: WorkerConfig): EngineSpec {
@@ -28,13 +29,14 @@ export async function serveCommand(argv: string[]): Promise<void> {
   }
   const { values } = parseArgs({ args: argv, options: flagOptions(WORKER_SETTINGS), allowPositionals: false });
   const config = parseWorkerConfig(values);
-  const root = createLogger({ level: config.logLevel }).child({ gpu: config.gpu });
+  const root = createLogger({ level: config.logLevel, format: config.logFormat }).child({ gpu: config.gpu });
   const logger = root.child({ component: 'worker' });
   const spec = engineSpecFor(config);
   logger.info({ engine: spec.kind, modelDir: config.modelDir }, 'loading engine');
   const engine = await createEngineHost(spec, root.child({ component: 'engine' }));
   const server = await createWorkerServer(config, engine, root);
   process.send?.({ type: 'listening', port: server.port });
+  void notifySystemd({ ready: true, status: `serving (${spec.kind}) on port ${server.port}` }, logger);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -42,6 +44,7 @@ export async function serveCommand(argv: string[]): Promise<void> {
     stopping = true;
     logger.info({ signal, drainTimeoutSec: config.drainTimeoutSec }, 'draining');
     server.startDraining();
+    void notifySystemd({ stopping: true, status: 'draining' }, logger);
     await server.whenIdle(config.drainTimeoutSec * 1000);
     await server.close();
     logger.info('stopped');

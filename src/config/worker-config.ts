@@ -11,7 +11,7 @@ export const WORKER_SETTINGS = {
   voicesDir: { flag: 'voices-dir', env: 'CHATTERBOX_VOICES_DIR', kind: 'string', default: undefined, description: 'Directory of reference voices (*.wav, named by file stem) for the Chatterbox engine.' },
   firstChunkTokens: { flag: 'first-chunk-tokens', env: 'CHATTERBOX_FIRST_CHUNK_TOKENS', kind: 'int', default: 10, min: 1, max: 500, description: 'Speech tokens before the first audio chunk (25 tokens = 1 s).' },
   chunkTokens: { flag: 'chunk-tokens', env: 'CHATTERBOX_CHUNK_TOKENS', kind: 'int', default: 25, min: 1, max: 1000, description: 'Speech tokens per later audio chunk.' },
-  contextTokens: { flag: 'context-tokens', env: 'CHATTERBOX_CONTEXT_TOKENS', kind: 'int', default: 25, min: 0, max: 1000, description: 'Already-emitted tokens re-decoded before each chunk for seamless joins.' },
+  contextTokens: { flag: 'context-tokens', env: 'CHATTERBOX_CONTEXT_TOKENS', kind: 'int', default: 25, min: 0, max: 1000, description: 'Already-emitted tokens re-decoded before each chunk for seamless joins; raised to cover the decoder’s 40 ms fade-in plus the crossfade.' },
   crossfadeMs: { flag: 'crossfade-ms', env: 'CHATTERBOX_CROSSFADE_MS', kind: 'int', default: 20, min: 0, max: 200, description: 'Crossfade at each chunk seam, in ms (at most the context length).' },
   maxTextChars: { flag: 'max-text-chars', env: 'CHATTERBOX_MAX_TEXT_CHARS', kind: 'int', default: 5000, min: 1, max: 1_000_000, description: 'Longest text accepted per request, in characters.' },
   maxFrameBytes: { flag: 'max-frame-bytes', env: 'CHATTERBOX_MAX_FRAME_BYTES', kind: 'int', default: 65536, min: 1024, max: 16_777_216, description: 'Largest client WebSocket frame or HTTP body, in bytes.' },
@@ -23,6 +23,7 @@ export const WORKER_SETTINGS = {
   sendHighWaterBytes: { flag: 'send-high-water', env: 'CHATTERBOX_SEND_HIGH_WATER_BYTES', kind: 'int', default: 262_144, min: 1024, max: 67_108_864, description: 'Per-connection send buffer at which a request pauses until the client reads, in bytes.' },
   drainTimeoutSec: { flag: 'drain-timeout', env: 'CHATTERBOX_DRAIN_TIMEOUT_SEC', kind: 'int', default: 30, min: 0, max: 3600, description: 'On SIGTERM, how long running requests may finish before exit, in seconds.' },
   logLevel: { flag: 'log-level', env: 'CHATTERBOX_LOG_LEVEL', kind: 'enum', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Minimum log level.' },
+  logFormat: { flag: 'log-format', env: 'CHATTERBOX_LOG_FORMAT', kind: 'enum', default: 'auto', choices: ['auto', 'json', 'journal'], description: 'Log line format: json, journal (each line starts with <priority> for journald), or auto (journal when stdout is the systemd journal).' },
 } as const satisfies SettingsTable;
 
 export type WorkerConfig = SettingsOf<typeof WORKER_SETTINGS>;
