@@ -8,7 +8,7 @@ const BIN = fileURLToPath(new URL('../../../bin/chatterbox.js', import.meta.url)
 const HELP = `Usage: chatterbox up [--workers 2] [--worker-port 6093] [--port 6095]
 
 Runs the whole backend on this machine without systemd, with the same commands the units run:
-worker N as 'chatterbox serve --host 127.0.0.1 --port (6093+N) --gpu N', and the balancer as
+worker N as 'chatterbox serve --host 127.0.0.1 --port (6093+N, skipping 6095) --gpu N', and the balancer as
 'chatterbox balance --port 6095 --backend ws://127.0.0.1:6093 ...'. CHATTERBOX_* variables apply to
 all of them (CHATTERBOX_MODEL_DIR selects the Chatterbox model; without it the embedded voice speaks).
 A process that dies is restarted after 10 s, at most 5 times in 10 minutes, as under systemd.
@@ -50,6 +50,13 @@ function startAndWait(proc: Managed, stopping: () => boolean): Promise<void> {
   });
 }
 
+/** Worker ports counting up from `first`, skipping the balancer's (6093, 6094, 6096, … as the units number them). */
+export function workerPorts(count: number, first: number, balancerPort: number): number[] {
+  const ports: number[] = [];
+  for (let port = first; ports.length < count; port++) if (port !== balancerPort) ports.push(port);
+  return ports;
+}
+
 /** `chatterbox up` (`npm start`): workers and balancer as child processes, stopped together. */
 export async function upCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
@@ -65,13 +72,14 @@ export async function upCommand(argv: string[]): Promise<void> {
   if (!Number.isInteger(workers) || workers < 1 || !Number.isInteger(workerPort)) throw new TtsError('BAD_PARAM', '--workers and --worker-port must be positive integers');
   let stopping = false;
   const isStopping = () => stopping;
-  const procs: Managed[] = Array.from({ length: workers }, (_, gpu) => ({
+  const ports = workerPorts(workers, workerPort, Number(values.port));
+  const procs: Managed[] = ports.map((port, gpu) => ({
     name: `worker gpu${gpu}`,
-    args: ['serve', '--host', '127.0.0.1', '--port', String(workerPort + gpu), '--gpu', String(gpu)],
+    args: ['serve', '--host', '127.0.0.1', '--port', String(port), '--gpu', String(gpu)],
     child: undefined,
     starts: [],
   }));
-  const backends = procs.flatMap((_, gpu) => ['--backend', `ws://127.0.0.1:${workerPort + gpu}`]);
+  const backends = ports.flatMap((port) => ['--backend', `ws://127.0.0.1:${port}`]);
   const balancer: Managed = { name: 'balancer', args: ['balance', '--port', values.port, ...backends], child: undefined, starts: [] };
 
   const stopAll = (signal: NodeJS.Signals) => {
