@@ -1,3 +1,5 @@
+import { CandidateSet } from './candidate-set.js';
+
 /** How the next speech token is drawn from the model's logits; each field's neutral value turns its stage off. */
 export interface SamplerParams {
   /** Divides the logits; 0 = greedy argmax (after the repetition penalty), 1 = unchanged. */
@@ -26,27 +28,11 @@ export const NEUTRAL_SAMPLER_PARAMS: Readonly<SamplerParams> = Object.freeze({
 
 const NEG_INF = Number.NEGATIVE_INFINITY;
 
-// Scratch buffers reused across calls: sampleToken runs once per token and must not allocate per call.
+// Scratch reused across calls: sampleToken runs once per token and must not allocate per call.
 // Safe because every function here is synchronous and each worker thread has its own module instance.
-// `weights[j]` belongs to `candidates[j]`; `selection*` are copies that quickselect may reorder.
-let candidates = new Int32Array(0);
-let weights = new Float64Array(0);
-let selection = new Float32Array(0);
-let selectionWeights = new Float64Array(0);
+const candidates = new CandidateSet();
+/** Marks the ids the repetition penalty has already scaled, cleared again before it returns. */
 let seen = new Uint8Array(0);
-let collectedMax = NEG_INF;
-const HISTOGRAM_BUCKETS = 2048;
-// One extra slot: the maximum itself lands at index HISTOGRAM_BUCKETS.
-const histogram = new Int32Array(HISTOGRAM_BUCKETS + 1);
-
-function reserve(size: number): void {
-  if (candidates.length >= size) return;
-  candidates = new Int32Array(size);
-  weights = new Float64Array(size);
-  selection = new Float32Array(size);
-  selectionWeights = new Float64Array(size);
-  seen = new Uint8Array(size);
-}
 
 /** CFG in place: cond[i] += weight × (cond[i] − uncond[i]); returns `cond`. Throws RangeError on a length mismatch. */
 export function applyCfg(cond: Float32Array, uncond: Float32Array, weight: number): Float32Array {
@@ -107,7 +93,7 @@ export function applyRepetitionPenalty(
       throw new RangeError(`token id ${id} outside the ${logits.length}-wide vocabulary`);
     }
   }
-  reserve(logits.length);
+  if (seen.length < logits.length) seen = new Uint8Array(logits.length);
   for (let i = 0; i < tokenIds.length; i++) {
     const id = tokenIds[i]!;
     if (seen[id] === 1) continue;
@@ -145,9 +131,8 @@ export function applyMinP(logits: Float32Array, minP: number): Float32Array {
 export function applyTopK(logits: Float32Array, k: number): Float32Array {
   if (!(Number.isInteger(k) && k >= 0)) throw new RangeError(`top_k must be a whole number ≥ 0, got ${k}`);
   if (k === 0) return logits;
-  const count = collectCandidates(logits, NEG_INF);
-  if (count <= k) return logits;
-  return maskBelow(logits, kthLargest(logits, count, k));
+  if (candidates.collect(logits, NEG_INF) <= k) return logits;
+  return maskBelow(logits, candidates.kthLargest(logits, k));
 }
 
 /**
@@ -159,9 +144,9 @@ export function applyTopK(logits: Float32Array, k: number): Float32Array {
 export function applyTopP(logits: Float32Array, topP: number): Float32Array {
   if (!(topP >= 0 && topP <= 1)) throw new RangeError(`top_p must be in [0, 1], got ${topP}`);
   if (topP === 1) return logits;
-  const count = collectCandidates(logits, NEG_INF);
-  const total = fillWeights(logits, count, collectedMax, 1);
-  return maskBelow(logits, nucleusThreshold(logits, count, topP, total, collectedMax));
+  candidates.collect(logits, NEG_INF);
+  const total = candidates.weigh(logits, 1);
+  return maskBelow(logits, candidates.nucleusThreshold(logits, topP, total));
 }
 
 /**
@@ -205,23 +190,15 @@ export function sampleToken(
 
   // Temperature is applied lazily, to the few candidates that survive: filters compare unscaled logits, since
   // (v − max) / T ≥ ln(minP) ⇔ v ≥ max + T·ln(minP), and scaling by 1/T keeps the order top_k and top_p rely on.
-  let count = collectCandidates(logits, minP === 0 ? NEG_INF : temperature * Math.log(minP));
-  const max = collectedMax;
-  if (topK > 0 && count > topK) count = keepAtLeast(logits, count, kthLargest(logits, count, topK));
-  let total = fillWeights(logits, count, max, 1 / temperature);
-  if (topP < 1 && count > 1) {
-    count = keepAtLeast(logits, count, nucleusThreshold(logits, count, topP, total, max));
-    total = 0;
-    for (let j = 0; j < count; j++) total += weights[j]!;
+  const count = candidates.collect(logits, minP === 0 ? NEG_INF : temperature * Math.log(minP));
+  if (topK > 0 && count > topK) candidates.keepAtLeast(logits, candidates.kthLargest(logits, topK));
+  let total = candidates.weigh(logits, 1 / temperature);
+  if (topP < 1 && candidates.count > 1) {
+    candidates.keepAtLeast(logits, candidates.nucleusThreshold(logits, topP, total));
+    total = candidates.totalWeight();
   }
   // The walk adds the same weights in the same order as `total`, and u < 1, so it stops before the end.
-  const target = random() * total;
-  let cumulative = 0;
-  for (let j = 0; j < count - 1; j++) {
-    cumulative += weights[j]!;
-    if (cumulative > target) return candidates[j]!;
-  }
-  return candidates[count - 1]!;
+  return candidates.draw(random() * total);
 }
 
 /** The index of the largest logit (the first of ties). Throws RangeError on NaN or when none is finite. */
@@ -251,167 +228,4 @@ function maxLogit(logits: Float32Array): number {
 function maskBelow(logits: Float32Array, threshold: number): Float32Array {
   for (let i = 0; i < logits.length; i++) if (logits[i]! < threshold) logits[i] = NEG_INF;
   return logits;
-}
-
-/**
- * One pass: fills `candidates` (in id order) with the ids whose logit is finite and ≥ max + offset, leaves the max in
- * `collectedMax`, returns how many. Throws RangeError on NaN or without a finite logit.
- */
-function collectCandidates(logits: Float32Array, offset: number): number {
-  reserve(logits.length);
-  let max = NEG_INF;
-  let bar = NEG_INF;
-  let count = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const value = logits[i]!;
-    if (value >= bar) {
-      // Tracking the running max saves a separate max pass; the few early ids it lets in are dropped below.
-      if (value > max) {
-        max = value;
-        bar = value + offset;
-      }
-      if (value > NEG_INF) candidates[count++] = i;
-    } else if (value !== value) {
-      throw new RangeError('sampler: logits contain NaN');
-    }
-  }
-  if (!(max > NEG_INF && max < Infinity)) throw new RangeError('sampler: no finite logit');
-  collectedMax = max;
-  return offset === NEG_INF ? count : keepAtLeast(logits, count, bar);
-}
-
-/** Compacts `candidates` (and their `weights`) to those with logit ≥ threshold, keeping order; returns how many. */
-function keepAtLeast(logits: Float32Array, count: number, threshold: number): number {
-  let kept = 0;
-  for (let j = 0; j < count; j++) {
-    const id = candidates[j]!;
-    if (logits[id]! >= threshold) {
-      weights[kept] = weights[j]!;
-      candidates[kept++] = id;
-    }
-  }
-  return kept;
-}
-
-/** Sets weights[j] = exp((logit − max) × scale) for the first `count` candidates; returns their sum. */
-function fillWeights(logits: Float32Array, count: number, max: number, scale: number): number {
-  let total = 0;
-  for (let j = 0; j < count; j++) {
-    const weight = Math.exp((logits[candidates[j]!]! - max) * scale);
-    weights[j] = weight;
-    total += weight;
-  }
-  return total;
-}
-
-/**
- * The k-th largest logit among the first `count` candidates (1 ≤ k ≤ count). A histogram over [min, max] finds the
- * bucket holding it without data-dependent branches, then quickselect runs on that bucket alone: plain quickselect
- * over thousands of logits spent most of its time on mispredicted branches.
- */
-function kthLargest(logits: Float32Array, count: number, k: number): number {
-  let min = Infinity;
-  let max = NEG_INF;
-  for (let j = 0; j < count; j++) {
-    const value = logits[candidates[j]!]!;
-    selection[j] = value;
-    min = Math.min(min, value);
-    max = Math.max(max, value);
-  }
-  // floor((v − min) × scale) never decreases as v grows, so a higher bucket only holds larger logits.
-  const scale = HISTOGRAM_BUCKETS / (max - min);
-  if (!(scale < Infinity)) return quickselect(count, k);
-  histogram.fill(0);
-  for (let j = 0; j < count; j++) histogram[((selection[j]! - min) * scale) | 0]! += 1;
-  let bucket = HISTOGRAM_BUCKETS;
-  let above = 0;
-  while (above + histogram[bucket]! < k) above += histogram[bucket--]!;
-  let size = 0;
-  for (let j = 0; j < count; j++) {
-    const value = selection[j]!;
-    if ((((value - min) * scale) | 0) === bucket) selection[size++] = value;
-  }
-  return quickselect(size, k - above);
-}
-
-/** The k-th largest of selection[0, count), reordering it. */
-function quickselect(count: number, k: number): number {
-  const target = k - 1;
-  let lo = 0;
-  let hi = count - 1;
-  while (lo < hi) {
-    const pivot = selection[(lo + hi) >>> 1]!;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (selection[i]! > pivot) i++;
-      while (selection[j]! < pivot) j--;
-      if (i <= j) {
-        const swap = selection[i]!;
-        selection[i++] = selection[j]!;
-        selection[j--] = swap;
-      }
-    }
-    // Now [lo, j] ≥ pivot ≥ [i, hi], and anything strictly between j and i equals the pivot.
-    if (target <= j) hi = j;
-    else if (target >= i) lo = i;
-    else return selection[target]!;
-  }
-  return selection[target]!;
-}
-
-/**
- * The smallest logit of the nucleus of the first `count` candidates (weighted, summing to `total`): walking down from
- * the top, the logit at which the cumulative weight first reaches topP × total. A weighted quickselect finds it in
- * O(count) without sorting (a sort cost ~10x more: V8's typed-array sort and Math.exp dominate at these sizes).
- */
-function nucleusThreshold(logits: Float32Array, count: number, topP: number, total: number, max: number): number {
-  const target = topP * total;
-  if (!(target > 0)) return max;
-  for (let j = 0; j < count; j++) {
-    selection[j] = logits[candidates[j]!]!;
-    selectionWeights[j] = weights[j]!;
-  }
-  let lo = 0;
-  let hi = count;
-  let above = 0; // weight of everything ranked before [lo, hi); always < target
-  while (lo < hi) {
-    // Three-way partition of [lo, hi): [lo, greater) > pivot, [greater, i) = pivot, [less, hi) < pivot.
-    const pivot = selection[lo + ((hi - lo) >>> 1)]!;
-    let greater = lo;
-    let i = lo;
-    let less = hi;
-    let greaterWeight = 0;
-    let equalWeight = 0;
-    while (i < less) {
-      const value = selection[i]!;
-      if (value > pivot) {
-        greaterWeight += selectionWeights[i]!;
-        swapSelection(i++, greater++);
-      } else if (value < pivot) {
-        swapSelection(i, --less);
-      } else {
-        equalWeight += selectionWeights[i++]!;
-      }
-    }
-    if (above + greaterWeight >= target) {
-      hi = greater;
-    } else if (above + greaterWeight + equalWeight >= target) {
-      return pivot;
-    } else {
-      above += greaterWeight + equalWeight;
-      lo = less;
-    }
-  }
-  // Only rounding (topP just under 1, sums in another order) gets here: keep everything.
-  return NEG_INF;
-}
-
-function swapSelection(a: number, b: number): void {
-  const value = selection[a]!;
-  selection[a] = selection[b]!;
-  selection[b] = value;
-  const weight = selectionWeights[a]!;
-  selectionWeights[a] = selectionWeights[b]!;
-  selectionWeights[b] = weight;
 }
