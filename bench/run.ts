@@ -1,3 +1,4 @@
+import { benchBalancer } from './balancer-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchWorker } from './worker-bench.js';
 
@@ -5,6 +6,7 @@ import { benchWorker } from './worker-bench.js';
 const SECTIONS: Record<string, () => Promise<void>> = {
   worker: benchWorker,
   engine: benchEngine,
+  balancer: benchBalancer,
 };
 
 const only = process.argv.slice(2);

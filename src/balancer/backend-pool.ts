@@ -43,6 +43,8 @@ export class Backend implements BackendLoad {
   goodChecks = 0;
   badChecks = 0;
   checked = false;
+  /** The health check in flight, if any: a slow worker is never checked twice at once. */
+  checking: Promise<void> | undefined;
   readonly httpUrl: string;
 
   constructor(
@@ -137,7 +139,13 @@ export function createBackendPool(options: BackendPoolOptions, logger: Logger): 
     setState(backend, reported, `worker reports ${report.status}`);
   };
 
-  const checkAll = () => Promise.all(backends.map(checkOne)).then(() => undefined);
+  // With a timeout longer than the interval, overlapping checks of one slow worker would count one outage as
+  // several failures in a row, and an old answer could land after a newer one: join the check in flight instead.
+  const checkOnce = (backend: Backend): Promise<void> =>
+    (backend.checking ??= checkOne(backend).finally(() => {
+      backend.checking = undefined;
+    }));
+  const checkAll = () => Promise.all(backends.map(checkOnce)).then(() => undefined);
   const timer = setInterval(() => void checkAll(), options.healthIntervalMs);
   timer.unref();
 

@@ -3,6 +3,8 @@ import type { BalancerConfig } from '../config/balancer-config.js';
 import type { Logger } from '../logging/logger.js';
 import { TtsError } from '../protocol/errors.js';
 import { ResponseGuard } from '../transport/uws/http-io.js';
+import { attachStaticRoutes } from '../transport/uws/static-route.js';
+import { listen } from '../transport/uws/listen.js';
 import { attachStreamRoute } from '../transport/uws/websocket-route.js';
 import { createBackendPool, type BackendPool } from './backend-pool.js';
 import { createBalancerMetrics } from './balancer-metrics.js';
@@ -50,7 +52,8 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
     onClose: () => undefined,
   });
 
-  const stats = () => describeStats({ backends: pool.backends, sessions: stream.connections, draining, startedAtMs });
+  const clientBufferedBytes = () => [...sessions].reduce((n, s) => n + s.bufferedBytes, 0);
+  const stats = () => describeStats({ backends: pool.backends, sessions: stream.connections, clientBufferedBytes: clientBufferedBytes(), draining, startedAtMs });
   app.get('/health', (res) => {
     const s = stats();
     const body = { status: s.status, healthyBackends: s.healthyBackends, totalBackends: s.totalBackends, sessions: s.sessions, uptimeSec: s.uptimeSec, version: s.version };
@@ -66,37 +69,32 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
     void metrics.registry.metrics().then((text) => http.end(200, { 'content-type': metrics.registry.contentType }, text));
   });
   const proxyLogger = logger.child({ component: 'proxy' });
-  app.any('/*', (res, req) => proxyToWorker(res, req, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting }));
+  attachStaticRoutes(app);
+  app.any('/*', (res, req) => proxyToWorker(res, req, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting, onNoBackend: metrics.noBackend }));
 
   const activeRequests = () => [...sessions].reduce((n, s) => n + s.activeRequests, 0);
-  return new Promise((resolve, reject) => {
-    app.listen(config.host, config.port, (listenSocket) => {
-      if (!listenSocket) {
-        pool.stop();
-        reject(new Error(`cannot listen on ${config.host}:${config.port} (port in use or address unavailable)`));
-        return;
-      }
-      let listening: uWS.us_listen_socket | undefined = listenSocket;
-      const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-      logger.info({ component: 'balancer', host: config.host, port, backends: config.backends, healthy: pool.healthy }, 'balancer listening');
-      resolve({
-        port,
-        pool,
-        startDraining() {
-          draining = true;
-        },
-        async whenIdle(timeoutMs) {
-          const deadline = Date.now() + timeoutMs;
-          while (activeRequests() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-        },
-        async close(code = 1001) {
-          draining = true;
-          pool.stop();
-          if (listening) uWS.us_listen_socket_close(listening);
-          listening = undefined;
-          stream.closeAll(code, code === 1012 ? 'balancer restarting' : 'balancer closing');
-        },
-      });
-    });
+  const listening = await listen(app, config.host, config.port, logger.child({ component: 'balancer' })).catch((err: unknown) => {
+    pool.stop();
+    throw err;
   });
+  let listenSocket: uWS.us_listen_socket | undefined = listening.socket;
+  logger.info({ component: 'balancer', host: config.host, port: listening.port, backends: config.backends, healthy: pool.healthy }, 'balancer listening');
+  return {
+    port: listening.port,
+    pool,
+    startDraining() {
+      draining = true;
+    },
+    async whenIdle(timeoutMs) {
+      const deadline = Date.now() + timeoutMs;
+      while (activeRequests() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    },
+    async close(code = 1001) {
+      draining = true;
+      pool.stop();
+      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
+      listenSocket = undefined;
+      stream.closeAll(code, code === 1012 ? 'balancer restarting' : 'balancer closing');
+    },
+  };
 }

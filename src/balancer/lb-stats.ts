@@ -7,6 +7,8 @@ export interface LbStats {
   uptimeSec: number;
   version: string;
   sessions: number;
+  /** Bytes queued in client send buffers, all sessions together: what slow readers cost this balancer now. */
+  clientBufferedBytes: number;
   healthyBackends: number;
   totalBackends: number;
   totals: { requests: number; framesRelayed: number; bytesRelayed: number; failovers: number; errors: number };
@@ -27,7 +29,7 @@ export interface LbStats {
 }
 
 /** Collects the balancer's state for /lb-stats and /health. */
-export function describeStats(state: { backends: readonly Backend[]; sessions: number; draining: boolean; startedAtMs: number }): LbStats {
+export function describeStats(state: { backends: readonly Backend[]; sessions: number; clientBufferedBytes: number; draining: boolean; startedAtMs: number }): LbStats {
   const healthy = state.backends.filter((b) => b.state === 'up').length;
   const sum = (pick: (b: Backend) => number) => state.backends.reduce((n, b) => n + pick(b), 0);
   return {
@@ -35,6 +37,7 @@ export function describeStats(state: { backends: readonly Backend[]; sessions: n
     uptimeSec: Math.round((Date.now() - state.startedAtMs) / 1000),
     version: VERSION,
     sessions: state.sessions,
+    clientBufferedBytes: state.clientBufferedBytes,
     healthyBackends: healthy,
     totalBackends: state.backends.length,
     totals: {

@@ -48,6 +48,11 @@ export class RelaySession implements SessionHandler {
     return this.requests.size;
   }
 
+  /** Bytes queued for the client and not yet written to its socket. */
+  get bufferedBytes(): number {
+    return this.client.bufferedBytes();
+  }
+
   open(): void {
     void this.attach(new Set());
   }
@@ -74,7 +79,7 @@ export class RelaySession implements SessionHandler {
   }
 
   private track(bytes: Uint8Array): void {
-    if (peekFrameType(bytes) !== 'start') return;
+    if (clientFrameType(bytes) !== 'start') return;
     try {
       const message = decodeClientMessage(bytes);
       if (message.type === 'start' && !this.requests.has(message.id)) {
@@ -87,7 +92,7 @@ export class RelaySession implements SessionHandler {
   }
 
   private forwardToWorker(link: BackendLink, bytes: Uint8Array): void {
-    if (peekFrameType(bytes) === 'start') link.backend.requests += 1;
+    if (clientFrameType(bytes) === 'start') link.backend.requests += 1;
     link.send(bytes);
   }
 
@@ -193,6 +198,12 @@ export class RelaySession implements SessionHandler {
       this.client.close(closed.code, closed.reason);
       return;
     }
+    if (this.requests.size === 0) {
+      // Nothing in flight: the worker may just have timed out an idle link (uWS drops it with no close frame,
+      // 1006) while the client kept its own connection alive. Not a worker failure; the next request re-attaches.
+      this.deps.logger.debug({ backend: backend.url, code: closed.code }, 'idle worker link closed');
+      return;
+    }
     if (closed.abnormal) this.deps.pool.reportFailure(backend, `connection dropped (${closed.code})`);
     const replay: Uint8Array[] = [];
     for (const [id, request] of this.requests) {
@@ -231,6 +242,20 @@ export class RelaySession implements SessionHandler {
       this.paused = false;
       link.resume();
     });
+  }
+}
+
+/**
+ * A client frame's type: read from its first key when `type` comes first (as our clients write it), else decoded,
+ * since the protocol does not fix the key order. Undefined for a frame the worker will refuse.
+ */
+function clientFrameType(frame: Uint8Array): string | undefined {
+  const type = peekFrameType(frame);
+  if (type !== undefined) return type;
+  try {
+    return decodeClientMessage(frame).type;
+  } catch {
+    return undefined;
   }
 }
 

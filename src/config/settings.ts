@@ -62,7 +62,7 @@ export function readSettings<T extends SettingsTable>(
   table: T,
   flags: Record<string, string | string[] | boolean | undefined>,
   env: Record<string, string | undefined>,
-  /** Checks across settings, run when each one parsed; returns problems. */
+  /** Checks across settings, run on the parsed values even when some are bad; returns problems. */
   validate?: (values: SettingsOf<T>) => string[],
 ): SettingsOf<T> {
   const problems: string[] = [];
@@ -74,7 +74,9 @@ export function readSettings<T extends SettingsTable>(
     else if (fromEnv !== undefined && fromEnv !== '') values[name] = parseOne(name, spec, fromEnv, spec.env, problems);
     else values[name] = spec.default;
   }
-  if (problems.length === 0 && validate) problems.push(...validate(values as SettingsOf<T>));
+  // Values stay typed even when bad (an unreadable number reads as its default), so the cross-setting checks
+  // run anyway and one error names every problem.
+  if (validate) problems.push(...validate(values as SettingsOf<T>));
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(values) as SettingsOf<T>;
 }

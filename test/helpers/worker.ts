@@ -38,9 +38,16 @@ export async function startTestWorker(
   };
 }
 
-/** A `chatterbox serve` child process; resolves once it listens (it reports its port over IPC). */
-export async function spawnWorkerProcess(args: string[], env: Record<string, string> = {}): Promise<{ child: ChildProcess; port: number; output: () => string }> {
-  const child = fork('bin/chatterbox.js', ['serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+/**
+ * A `chatterbox serve` child process on `options.port` (0, a free one, by default); resolves once it
+ * listens (it reports its port over IPC). A fixed port lets a test restart a worker where the balancer expects it.
+ */
+export async function spawnWorkerProcess(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { port?: number } = {},
+): Promise<{ child: ChildProcess; port: number; output: () => string }> {
+  const child = fork('bin/chatterbox.js', ['serve', '--host', '127.0.0.1', '--port', String(options.port ?? 0), ...args], {
     env: { ...process.env, CHATTERBOX_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

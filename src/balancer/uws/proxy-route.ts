@@ -22,7 +22,11 @@ function forward(backend: Backend, method: string, path: string, headers: Record
  * Proxies an HTTP request (POST /v1/tts, the browser page, …) to the least-loaded worker, streaming the
  * answer back as it comes with backpressure. A worker that cannot be reached is reported and the next one tried.
  */
-export function proxyToWorker(res: HttpResponse, req: HttpRequest, deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined }): void {
+export function proxyToWorker(
+  res: HttpResponse,
+  req: HttpRequest,
+  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined; onNoBackend: () => void },
+): void {
   // uWS request objects are only valid inside this callback: read everything needed now.
   const method = req.getMethod().toUpperCase();
   const query = req.getQuery();
@@ -45,7 +49,10 @@ export function proxyToWorker(res: HttpResponse, req: HttpRequest, deps: { pool:
       const tried = new Set<number>();
       while (!upstream) {
         const backend = deps.pool.pick(tried);
-        if (!backend) throw new TtsError('NO_BACKEND', 'no healthy worker can take this request now');
+        if (!backend) {
+          deps.onNoBackend();
+          throw new TtsError('NO_BACKEND', 'no healthy worker can take this request now');
+        }
         tried.add(backend.index);
         try {
           upstream = await forward(backend, method, path, headers, payload);

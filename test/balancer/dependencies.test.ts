@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+// The dependency arrows of house-style.md, read from the sources: the balancer runs on a box without
+// onnxruntime, so nothing it loads may reach the engine; clients ship alone, so they take only protocol and audio.
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+/** Module specifiers a TypeScript file imports: static imports and re-exports (type-only ones too), and literal dynamic imports. */
+function importsOf(source: string): string[] {
+  const specifiers: string[] = [];
+  const patterns = [/^\s*(?:import|export)\s[^'"]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g];
+  for (const pattern of patterns) for (const match of source.matchAll(pattern)) specifiers.push(match[1]!);
+  return specifiers;
+}
+
+/** Every file reachable from `entries` through relative imports, with the chain that reached it; bare specifiers are collected as leaves. */
+function importGraph(entries: string[]): Map<string, string[]> {
+  const chains = new Map<string, string[]>();
+  const queue = entries.map((file) => [file]);
+  while (queue.length > 0) {
+    const chain = queue.shift()!;
+    const file = chain.at(-1)!;
+    if (chains.has(file)) continue;
+    chains.set(file, chain);
+    if (!file.endsWith('.ts')) continue;
+    for (const specifier of importsOf(readFileSync(join(ROOT, file), 'utf8'))) {
+      // NodeNext: relative imports name the compiled .js; the source is the .ts beside it.
+      const target = specifier.startsWith('.') ? relative(ROOT, resolve(ROOT, dirname(file), specifier)).replace(/\.js$/, '.ts') : specifier;
+      queue.push([...chain, target]);
+    }
+  }
+  return chains;
+}
+
+function tsFiles(dir: string): string[] {
+  return readdirSync(join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) return tsFiles(path);
+    return entry.name.endsWith('.ts') ? [path] : [];
+  });
+}
+
+/** Reached files or packages that `allowed` rejects, each shown with the import chain that reached it. */
+function violations(entries: string[], allowed: (target: string) => boolean): string[] {
+  return [...importGraph(entries)].filter(([target]) => !allowed(target)).map(([, chain]) => chain.join(' → '));
+}
+
+describe('import arrows', () => {
+  it('the parser sees every form of import', () => {
+    const source = [
+      "import a from 'pkg-a';",
+      "import type { B } from './b.js';",
+      "import {\n  c,\n  d,\n} from '../c.js';",
+      "export { e } from './e.js';",
+      "export * from 'pkg-f';",
+      "import 'side-effect';",
+      "const g = await import('./g.js');",
+      "// from 'not-an-import' in a comment line without import keyword",
+    ].join('\n');
+    assert.deepEqual(importsOf(source).sort(), ['../c.js', './b.js', './e.js', './g.js', 'pkg-a', 'pkg-f', 'side-effect'].sort());
+  });
+
+  it('the checker catches an arrow into the engine: the worker server, which must import it, is flagged', () => {
+    const found = violations(['src/cli/serve.ts'], (target) => !target.startsWith('src/engine/'));
+    assert.ok(found.length > 0, 'serve.ts reaches the engine; a checker that misses it proves nothing');
+  });
+
+  it('the balancer never reaches src/engine or onnxruntime-node', () => {
+    const entries = [...tsFiles('src/balancer'), 'src/cli/balance.ts'];
+    assert.ok(entries.includes('src/balancer/balancer-server.ts'));
+    const found = violations(entries, (target) => !target.startsWith('src/engine/') && !target.startsWith('src/server/') && !target.startsWith('onnxruntime'));
+    assert.deepEqual(found, []);
+    const reached = [...importGraph(entries).keys()];
+    assert.ok(reached.includes('src/protocol/codec.ts') && reached.includes('uWebSockets.js'), 'the walk follows imports');
+  });
+
+  it('clients import only src/protocol and src/audio of this repo', () => {
+    const entries = tsFiles('client');
+    assert.ok(entries.includes('client/node/tts-client.ts'));
+    const found = violations(entries, (target) => {
+      if (target.startsWith('client/')) return true;
+      if (target.startsWith('src/')) return target.startsWith('src/protocol/') || target.startsWith('src/audio/');
+      return !target.startsWith('.') && !target.startsWith('onnxruntime') && !target.startsWith('uWebSockets');
+    });
+    assert.deepEqual(found, []);
+  });
+});
