@@ -7,6 +7,8 @@ import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
 import { ResponseGuard } from '../transport/uws/http-io.js';
 import { handleTts } from './uws/tts-route.js';
+import { attachStaticRoutes } from '../transport/uws/static-route.js';
+import { listen } from '../transport/uws/listen.js';
 import { attachStreamRoute } from '../transport/uws/websocket-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
@@ -78,36 +80,30 @@ export function createWorkerServer(options: WorkerServerOptions, engine: HostedE
     handleTts(res, req, { engine, admission, metrics, logger: ttsLogger, maxTextChars: options.maxTextChars, maxBodyBytes: options.maxFrameBytes, isAccepting }),
   );
   app.any('/v1/tts', (res) => new ResponseGuard(res).error(new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
+  attachStaticRoutes(app);
   app.any('/*', (res, req) => new ResponseGuard(res).error(new TtsError('NOT_FOUND', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`)));
 
-  return new Promise((resolve, reject) => {
-    app.listen(options.host, options.port, (listenSocket) => {
-      if (!listenSocket) {
-        reject(new Error(`cannot listen on ${options.host}:${options.port} (port in use or address unavailable)`));
-        return;
-      }
-      let listening: uWS.us_listen_socket | undefined = listenSocket;
-      const port = uWS.us_socket_local_port(listenSocket as unknown as uWS.us_socket);
-      logger.info({ component: 'worker', host: options.host, port }, 'worker listening');
-      resolve({
-        port,
-        startDraining() {
-          draining = true;
-        },
-        async whenIdle(timeoutMs) {
-          const deadline = Date.now() + timeoutMs;
-          while ((admission.active > 0 || admission.queued > 0) && Date.now() < deadline) {
-            await new Promise((r) => setTimeout(r, 50));
-          }
-        },
-        async close() {
-          draining = true;
-          if (listening) uWS.us_listen_socket_close(listening);
-          listening = undefined;
-          stream.closeAll(1001, 'server closing');
-          await engine.close();
-        },
-      });
-    });
+  return listen(app, options.host, options.port, logger.child({ component: 'worker' })).then(({ socket, port }) => {
+    let listening: uWS.us_listen_socket | undefined = socket;
+    logger.info({ component: 'worker', host: options.host, port }, 'worker listening');
+    return {
+      port,
+      startDraining() {
+        draining = true;
+      },
+      async whenIdle(timeoutMs) {
+        const deadline = Date.now() + timeoutMs;
+        while ((admission.active > 0 || admission.queued > 0) && Date.now() < deadline) {
+          await new Promise((r) => setTimeout(r, 50));
+        }
+      },
+      async close() {
+        draining = true;
+        if (listening) uWS.us_listen_socket_close(listening);
+        listening = undefined;
+        stream.closeAll(1001, 'server closing');
+        await engine.close();
+      },
+    };
   });
 }

@@ -1,23 +1,10 @@
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import type { WorkerHealth } from '../../src/server/health.js';
 import type { DoneMessage } from '../../src/protocol/messages.js';
 import { longText } from '../helpers/audio.js';
 import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
-import { RawStream } from '../helpers/raw-stream.js';
-import { startTestWorker, type TestWorker } from '../helpers/worker.js';
-
-async function worker(t: TestContext, settings: Record<string, string> = {}): Promise<TestWorker> {
-  const started = await startTestWorker(settings);
-  t.after(() => started.close());
-  return started;
-}
-
-async function connect(t: TestContext, url: string): Promise<RawStream> {
-  const stream = await RawStream.open(url);
-  t.after(() => stream.close());
-  return stream;
-}
+import { openRawStreamFor as connect, startTestWorkerFor as worker } from '../helpers/per-test.js';
 
 /** The value of one sample of a Prometheus text exposition, or undefined when absent. */
 function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -132,7 +119,7 @@ describe('GET /metrics', () => {
 describe('routing', () => {
   it('answers unknown paths and methods with 404 NOT_FOUND', async (t) => {
     const w = await worker(t);
-    for (const [method, path] of [['GET', '/'], ['POST', '/health'], ['DELETE', '/metrics'], ['GET', '/v1/stream/x']] as const) {
+    for (const [method, path] of [['GET', '/no-such-page'], ['POST', '/health'], ['DELETE', '/metrics'], ['GET', '/v1/stream/x']] as const) {
       const result = await httpRequest(`${w.httpUrl}${path}`, { method });
       assert.equal(result.status, 404, `${method} ${path}`);
       assert.equal(jsonOf<{ error: { code: string } }>(result).error.code, 'NOT_FOUND');

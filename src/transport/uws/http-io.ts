@@ -2,7 +2,7 @@ import type { HttpResponse } from 'uWebSockets.js';
 import { TtsError, httpStatusFor } from '../../protocol/errors.js';
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict',
+  200: 'OK', 304: 'Not Modified', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict',
   413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error',
   502: 'Bad Gateway', 503: 'Service Unavailable',
 };
@@ -46,6 +46,17 @@ export class ResponseGuard {
       this.res.writeStatus(statusLine(status));
       for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
       this.res.end(body);
+    });
+  }
+
+  /** Sends status and headers with no body (HEAD, 304); `contentLength` is the length a GET would have. */
+  endWithoutBody(status: number, headers: Record<string, string>, contentLength?: number): void {
+    if (!this.open) return;
+    this.ended = true;
+    this.res.cork(() => {
+      this.res.writeStatus(statusLine(status));
+      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      this.res.endWithoutBody(contentLength);
     });
   }
 

@@ -1,0 +1,47 @@
+import { TtsError, type ErrorCode } from '../../src/protocol/errors.js';
+import type { ReadyMessage } from '../../src/protocol/messages.js';
+import { AudioUnavailableError } from './player.js';
+
+/** An error as the page shows it: a sentence for people, and the code for bug reports. */
+export interface ErrorText {
+  text: string;
+  code: string;
+}
+
+const TEXT: Record<ErrorCode, string | ((ready: ReadyMessage | undefined) => string)> = {
+  TEXT_EMPTY: 'There is nothing to say: type some text first.',
+  TEXT_TOO_LONG: (ready) => `The text is too long: this server speaks at most ${ready ? ready.limits.maxTextChars.toLocaleString('en') : 'a limited number of'} characters at a time.`,
+  UNKNOWN_VOICE: 'That voice is not available on this server; pick one from the list.',
+  BAD_PARAM: 'A model parameter is out of its allowed range.',
+  BAD_FORMAT: 'The server does not offer that audio format.',
+  BAD_FRAME: 'The server and this page could not understand each other (a bad frame).',
+  BAD_MESSAGE: 'The server and this page could not understand each other (a malformed request).',
+  UNKNOWN_TYPE: 'The server and this page could not understand each other (an unknown message).',
+  DUPLICATE_ID: 'That request is already running.',
+  TOO_MANY_REQUESTS: 'Too many requests at once on this connection; try again in a moment.',
+  FRAME_TOO_LARGE: 'The request is too large for this server; try a shorter text.',
+  BAD_JSON: 'The server could not read the request.',
+  UNSUPPORTED_MEDIA_TYPE: 'The server could not read the request.',
+  NOT_FOUND: 'The speech endpoint was not found on this server.',
+  METHOD_NOT_ALLOWED: 'The speech endpoint was not found on this server.',
+  SERVER_BUSY: 'The server is busy; try again in a moment.',
+  DRAINING: 'The server is restarting; try again in a moment.',
+  NOT_READY: 'The speech engine is still starting; try again shortly.',
+  NO_BACKEND: 'Cannot reach a speech server right now; check that it is running and try again.',
+  BACKEND_LOST: 'The connection to the speech server was lost; press Speak to try again.',
+  ENGINE_FAILED: 'The speech engine failed on this text; try again.',
+  INTERNAL: 'Something went wrong on the server; try again.',
+};
+
+/** Words for anything the page can fail with; never shows a stack, keeps the code for reference. */
+export function describeError(err: unknown, ready?: ReadyMessage): ErrorText {
+  if (err instanceof TtsError) {
+    const text = TEXT[err.code];
+    return { text: typeof text === 'function' ? text(ready) : text, code: err.code };
+  }
+  if (err instanceof AudioUnavailableError) return { text: `This browser cannot play the audio: ${err.message}.`, code: 'AUDIO' };
+  if (err instanceof DOMException && err.name === 'NotSupportedError') {
+    return { text: 'This browser cannot play audio at the stream’s sample rate.', code: 'AUDIO' };
+  }
+  return { text: 'Something went wrong in the page; reload and try again.', code: err instanceof Error ? err.name : 'UNKNOWN' };
+}
