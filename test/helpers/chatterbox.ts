@@ -1,7 +1,5 @@
 // The Chatterbox pieces below the engine, on a tiny generated model: the loaded model, its voices, the generation
-// loop with the engine's defaults, one whole decode of a token list, and the `chatterbox` CLI.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+// loop with the engine's defaults, and one whole decode of a token list.
 import { loadChatterboxModel, type ChatterboxModel } from '../../src/engine/chatterbox/chatterbox-model.js';
 import { generateSpeechTokens, type GenerationRequest } from '../../src/engine/chatterbox/generate-tokens.js';
 import { normalizeText } from '../../src/engine/chatterbox/normalize-text.js';
@@ -9,7 +7,6 @@ import { chatterboxParamInfo, toSamplerParams } from '../../src/engine/chatterbo
 import { createVoiceBank, listVoiceFiles, type VoiceBank, type VoiceConditioning } from '../../src/engine/chatterbox/voice-bank.js';
 import { floatData, int64Data, int64Tensor } from '../../src/engine/onnx/tensors.js';
 import type { SynthesisParams } from '../../src/protocol/messages.js';
-import { withTimeout } from './raw-stream.js';
 import { ensureTinyModel, type TinyModelOptions } from './tiny-model.js';
 
 /** A tiny model loaded on CPU with its voice bank (default voice, plus `voicesDir`). */
@@ -87,20 +84,6 @@ export async function decodeWhole(tiny: TinyChatterbox, tokens: readonly number[
     speaker_features: voice.speakerFeatures,
   });
   return floatData(out.waveform!);
-}
-
-/** Runs `node bin/chatterbox.js ...args` (from the repository root) without blocking this process. */
-export async function runChatterboxCli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/chatterbox.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await withTimeout(once(child, 'close'), 20_000, `chatterbox ${args[0]}`).catch((err: unknown) => {
-    child.kill('SIGKILL');
-    throw err;
-  })) as [number | null];
-  return { code, stdout, stderr };
 }
 
 /** Largest absolute difference between two equally long arrays, and where. */

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,22 +7,9 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { rms } from '../../src/audio/pcm.js';
 import { decodeWav } from '../../src/audio/wav.js';
 import { SPEECH_RMS_FLOOR, readWavHeader, wordCount } from '../helpers/audio.js';
+import { runChatterboxCli as chatterbox } from '../helpers/cli.js';
 import { withTimeout } from '../helpers/raw-stream.js';
 import { spawnWorkerProcess, startTestWorker, type TestWorker } from '../helpers/worker.js';
-
-/** Runs `node bin/chatterbox.js ...args` without blocking this process (an in-process worker must keep serving). */
-async function chatterbox(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['bin/chatterbox.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const [code] = (await withTimeout(once(child, 'close'), 20_000, `chatterbox ${args[0]}`).catch((err: unknown) => {
-    child.kill('SIGKILL');
-    throw err;
-  })) as [number | null];
-  return { code, stdout, stderr };
-}
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'say-'));

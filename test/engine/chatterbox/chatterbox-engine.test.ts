@@ -19,10 +19,10 @@ import {
   generationFor,
   loadTinyChatterbox,
   maxDifference,
-  runChatterboxCli,
   tokensOf,
   type TinyChatterbox,
 } from '../../helpers/chatterbox.js';
+import { runChatterboxCli } from '../../helpers/cli.js';
 import type { TinyModelOptions } from '../../helpers/tiny-model.js';
 import { voicedSound, writeWav } from '../../helpers/wav-file.js';
 import { generate, type TokenPicker } from '../../model-gen/ort-harness.js';

@@ -8,7 +8,8 @@ import { TOKENS } from '../../../src/engine/chatterbox/text-tokenizer.js';
 import { createVoiceBank, listVoiceFiles } from '../../../src/engine/chatterbox/voice-bank.js';
 import type { ModelDtype } from '../../../src/engine/onnx/model-files.js';
 import { TtsError } from '../../../src/protocol/errors.js';
-import { generationFor, runChatterboxCli, tokensOf } from '../../helpers/chatterbox.js';
+import { generationFor, tokensOf } from '../../helpers/chatterbox.js';
+import { runChatterboxCli } from '../../helpers/cli.js';
 import { ensureTinyModel, type TinyModelOptions } from '../../helpers/tiny-model.js';
 
 /** A private copy of a tiny model directory, removed after the test. */

@@ -6,26 +6,15 @@ import { after, describe, it } from 'node:test';
 import type { AudioChunk, Engine } from '../../../src/engine/engine.js';
 import { createFliteEngine } from '../../../src/engine/flite/flite-engine.js';
 import { TtsError } from '../../../src/protocol/errors.js';
+import { collectChunks, joinChunks as concat } from '../contract.js';
 
 const HELLO = 'Hello world. This is a test.';
 const PARAGRAPH =
   'The quick brown fox jumps over the lazy dog. Speech synthesis has come a long way since the early days, ' +
   'and many systems now sound natural. Would you like to hear more? I certainly would!';
 
-async function collect(engine: Engine, text: string, voice = 'slt', speed = 1, signal = new AbortController().signal) {
-  const chunks: AudioChunk[] = [];
-  for await (const chunk of engine.synthesize({ text, voice, params: { speed } }, signal)) chunks.push(chunk);
-  return chunks;
-}
-
-function concat(chunks: AudioChunk[]): Float32Array {
-  const out = new Float32Array(chunks.reduce((n, c) => n + c.pcm.length, 0));
-  let offset = 0;
-  for (const { pcm } of chunks) {
-    out.set(pcm, offset);
-    offset += pcm.length;
-  }
-  return out;
+function collect(engine: Engine, text: string, voice = 'slt', speed = 1, signal = new AbortController().signal): Promise<AudioChunk[]> {
+  return collectChunks(engine, { text, voice, params: { speed } }, signal);
 }
 
 /** RMS in dBFS over the 20 ms frames louder than -40 dBFS, so pauses do not dilute it. */

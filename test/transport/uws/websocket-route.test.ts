@@ -1,24 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { describe, it, type TestContext } from 'node:test';
+import { describe, it } from 'node:test';
 import type { HostedEngine } from '../../../src/engine/host/engine-host.js';
 import type { AudioMessage, DoneMessage } from '../../../src/protocol/messages.js';
 import { longText } from '../../helpers/audio.js';
 import { httpRequest, jsonOf } from '../../helpers/http.js';
-import { RawStream, summarize, withTimeout } from '../../helpers/raw-stream.js';
-import { startTestWorker, type TestWorker } from '../../helpers/worker.js';
-
-async function worker(t: TestContext, settings: Record<string, string> = {}): Promise<TestWorker> {
-  const started = await startTestWorker(settings);
-  t.after(() => started.close());
-  return started;
-}
-
-async function connect(t: TestContext, url: string): Promise<RawStream> {
-  const stream = await RawStream.open(url);
-  t.after(() => stream.close());
-  return stream;
-}
+import { openRawStreamFor as connect, startTestWorkerFor as worker } from '../../helpers/per-test.js';
+import { summarize, withTimeout } from '../../helpers/raw-stream.js';
+import { startTestWorker } from '../../helpers/worker.js';
 
 interface EngineRequestCount {
   /** Chunks the worker has taken from the engine; it sends each as one frame right away. */
