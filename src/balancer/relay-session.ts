@@ -158,16 +158,17 @@ export class RelaySession implements SessionHandler {
     this.deps.metrics.relayed(frame.byteLength);
     const type = peekFrameType(frame);
     if (type === 'ready') return;
-    if (type !== 'audio' || this.awaitingAudio > 0) this.observe(backend, frame);
+    if ((type !== 'audio' || this.awaitingAudio > 0) && this.observe(backend, frame) === 'moved') return;
     this.sendToClient(frame);
   }
 
-  private observe(backend: Backend, frame: Uint8Array): void {
+  /** Tracks what failover needs from a worker frame; 'moved' when the frame was handled by moving the session. */
+  private observe(backend: Backend, frame: Uint8Array): 'forward' | 'moved' {
     let message;
     try {
       message = decodeServerMessage(frame);
     } catch {
-      return;
+      return 'forward';
     }
     if (message.type === 'audio') {
       const request = this.requests.get(message.id);
@@ -178,9 +179,27 @@ export class RelaySession implements SessionHandler {
     } else if (message.type === 'done') {
       this.endRequest(message.id);
     } else if (message.type === 'error') {
+      if (message.id !== undefined && message.code === 'DRAINING' && this.moveOffDrainingWorker(backend, message.id)) return 'moved';
       backend.countError(message.code);
       if (message.id !== undefined) this.endRequest(message.id);
     }
+    return 'forward';
+  }
+
+  /**
+   * A worker that is draining refused a new request. When it is the session's only request, the session moves
+   * to another worker and the request is sent there, unseen by the client. With other requests still running
+   * on the draining worker the link must stay, so the client gets the retryable DRAINING error instead.
+   */
+  private moveOffDrainingWorker(backend: Backend, id: string): boolean {
+    const request = this.requests.get(id);
+    if (!request || request.audioStarted || this.requests.size !== 1) return false;
+    backend.state = 'draining';
+    this.detach();
+    this.outbox.unshift(request.start);
+    this.deps.logger.info({ backend: backend.url }, 'worker draining; session moved');
+    void this.attach(new Set([backend.index]));
+    return true;
   }
 
   private endRequest(id: string): void {

@@ -521,6 +521,32 @@ describe('balancer: failover', () => {
     assert.deepEqual(backendOf(s, drainer).errorsByCode, {}, 'a drain loses nothing');
   });
 
+  it('a session on a worker that starts draining moves its next request to another worker, unseen by the client', async (t) => {
+    const fleet = await freshFleet(t);
+    // Idle workers take sessions in turn (ties go to fewer sessions, then the first): mover and holder share a worker.
+    const mover = await connect(t, fleet.url());
+    const drainer = await fleet.pinnedWorker();
+    const other = fleet.other(drainer);
+    await connect(t, fleet.url());
+    const holder = await connect(t, fleet.url());
+    let s = await fleet.stats();
+    assert.equal(backendOf(s, drainer).sessions, 2, 'mover and holder on one worker');
+    // The holder's paused request keeps the drainer alive while it drains.
+    await startHeld(holder, 'held', 40);
+
+    drainer.child.kill('SIGTERM');
+    await pollUntil('the drainer to report draining', async () => jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${drainer.port}/health`)).status === 'draining');
+    const moved = await mover.speak('moved', SENTENCE);
+    assertComplete(moved);
+    assert.equal(mover.frames.filter((f) => f.type === 'error').length, 0, 'the client never sees DRAINING');
+    s = await fleet.stats();
+    assert.equal(backendOf(s, other).requests, 1, 'the request ran on the other worker');
+    assert.deepEqual(backendOf(s, drainer).errorsByCode, {}, 'the refusal was absorbed, not counted as lost');
+
+    holder.ws.resume();
+    assertComplete(await holder.result('held'));
+  });
+
   it('all workers down: a WebSocket gets NO_BACKEND and 1013, HTTP gets 503 with Retry-After, /health is 503', async (t) => {
     const fleet = await freshFleet(t);
     for (const worker of fleet.workers) worker.child.kill('SIGKILL');
