@@ -125,7 +125,14 @@ export class SpeechSession {
       this.requests.set(id, state);
       const { voice, params, format } = options;
       this.transport.send(encodeFrame({ type: 'start', id, text, ...(voice === undefined ? {} : { voice }), ...(params === undefined ? {} : { params }), ...(format === undefined ? {} : { format }) }));
-      options.signal?.addEventListener('abort', () => this.cancel(id), { once: true });
+      const signal = options.signal;
+      if (signal?.aborted) this.cancel(id);
+      else if (signal) {
+        const onAbort = () => this.cancel(id);
+        signal.addEventListener('abort', onAbort, { once: true });
+        // A long-lived signal shared by many requests must not collect a listener per finished request.
+        state.done.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
+      }
     }
     return this.streamOf(id, state);
   }

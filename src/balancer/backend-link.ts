@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { peekFrameType } from '../protocol/codec.js';
+import { decodeServerMessage, peekFrameType } from '../protocol/codec.js';
 import { TtsError } from '../protocol/errors.js';
 import { STREAM_PATH } from '../protocol/messages.js';
 import type { Backend } from './backend-pool.js';
@@ -23,9 +23,23 @@ export interface BackendLink {
   close(code: number, reason: string): void;
 }
 
+/** A worker that answered but would not take the session (full, draining, loading): alive, so not a failure. */
+export class WorkerRefusal extends TtsError {}
+
+function refusalOf(backend: Backend, frame: Uint8Array): TtsError {
+  try {
+    const message = decodeServerMessage(frame);
+    if (message.type === 'error') return new WorkerRefusal(message.code, `${backend.url} refused the session: ${message.message}`, { retryable: true });
+  } catch {
+    // Not a protocol frame at all: treated as a broken worker below.
+  }
+  return new TtsError('NO_BACKEND', `${backend.url}: first frame was not ready`);
+}
+
 /**
- * Connects to a worker's stream endpoint and waits for its `ready` frame. Rejects with TtsError
- * NO_BACKEND when the worker refuses (1013 full, 1012 draining), is unreachable, or sends no ready in time.
+ * Connects to a worker's stream endpoint and waits for its `ready` frame. Rejects with a WorkerRefusal
+ * carrying the worker's code when it answers but refuses (SERVER_BUSY, DRAINING, NOT_READY), and with
+ * TtsError NO_BACKEND when it is unreachable or sends no ready in time.
  */
 export function connectBackend(backend: Backend, timeoutMs: number): Promise<{ link: BackendLink; ready: Uint8Array }> {
   const url = new URL(backend.url);
@@ -69,7 +83,7 @@ export function connectBackend(backend: Backend, timeoutMs: number): Promise<{ l
         clearTimeout(timer);
         if (peekFrameType(data) !== 'ready') {
           ws.terminate();
-          reject(new TtsError('NO_BACKEND', `${backend.url}: first frame was not ready`));
+          reject(refusalOf(backend, data));
           return;
         }
         ready = true;

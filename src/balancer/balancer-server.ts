@@ -66,7 +66,10 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   });
   app.get('/metrics', (res) => {
     const http = new ResponseGuard(res);
-    void metrics.registry.metrics().then((text) => http.end(200, { 'content-type': metrics.registry.contentType }, text));
+    void metrics.registry
+      .metrics()
+      .then((text) => http.end(200, { 'content-type': metrics.registry.contentType }, text))
+      .catch((err: unknown) => http.error(new TtsError('INTERNAL', `metrics failed: ${(err as Error).message}`)));
   });
   const proxyLogger = logger.child({ component: 'proxy' });
   attachStaticRoutes(app);

@@ -3,7 +3,7 @@ import { decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameType } 
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Backend, BackendPool } from './backend-pool.js';
-import { connectBackend, type BackendLink, type LinkClosed } from './backend-link.js';
+import { WorkerRefusal, connectBackend, type BackendLink, type LinkClosed } from './backend-link.js';
 import type { BalancerMetrics } from './balancer-metrics.js';
 
 /** A request the balancer has seen start and not yet end. */
@@ -123,7 +123,13 @@ export class RelaySession implements SessionHandler {
           return;
         } catch (err) {
           exclude.add(backend.index);
-          this.deps.pool.reportFailure(backend, toTtsError(err).message);
+          // A worker that refused is alive and says so in /health: marking it down would take a merely busy
+          // worker out of rotation (a defect of the original deployment). Only unreachable ones are failures.
+          if (err instanceof WorkerRefusal) {
+            if (err.code === 'DRAINING') backend.state = 'draining';
+          } else {
+            this.deps.pool.reportFailure(backend, toTtsError(err).message);
+          }
         }
       }
     } finally {

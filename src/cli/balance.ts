@@ -31,6 +31,12 @@ export async function balanceCommand(argv: string[]): Promise<void> {
     root.flush();
     setImmediate(() => process.exit(0));
   };
-  process.on('SIGTERM', () => void stop('SIGTERM'));
-  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM').catch(exitOnStopFailure));
+  process.on('SIGINT', () => void stop('SIGINT').catch(exitOnStopFailure));
+}
+
+/** A shutdown that itself failed: say so and exit non-zero rather than hang or crash on an unhandled rejection. */
+function exitOnStopFailure(err: unknown): never {
+  console.error('shutdown failed:', err);
+  process.exit(1);
 }

@@ -39,7 +39,9 @@ function start(proc: Managed, onListening: () => void, stopping: () => boolean):
       return;
     }
     console.error(`[up] ${proc.name} exited (${signal ?? code}); restarting in ${RESTART.delayMs / 1000} s`);
-    setTimeout(() => start(proc, () => undefined, stopping), RESTART.delayMs).unref();
+    setTimeout(() => {
+      if (!stopping()) start(proc, () => undefined, stopping);
+    }, RESTART.delayMs).unref();
   });
 }
 
@@ -91,7 +93,14 @@ export async function upCommand(argv: string[]): Promise<void> {
   process.on('SIGINT', () => stopAll('SIGINT'));
   process.on('SIGTERM', () => stopAll('SIGTERM'));
 
-  await Promise.all(procs.map((p) => startAndWait(p, isStopping)));
-  await startAndWait(balancer, isStopping);
+  try {
+    await Promise.all(procs.map((p) => startAndWait(p, isStopping)));
+    await startAndWait(balancer, isStopping);
+  } catch (err) {
+    // One process failed to start: stop the others rather than leave them holding GPUs and ports.
+    stopping = true;
+    for (const proc of [balancer, ...procs]) proc.child?.kill('SIGTERM');
+    throw err;
+  }
   console.error(`[up] backend ready: ws://127.0.0.1:${values.port}/v1/stream, http://127.0.0.1:${values.port}/health, /lb-stats; Ctrl-C stops it`);
 }

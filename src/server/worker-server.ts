@@ -73,7 +73,10 @@ export function createWorkerServer(options: WorkerServerOptions, engine: HostedE
   });
   app.get('/metrics', (res) => {
     const http = new ResponseGuard(res);
-    void metrics.registry.metrics().then((text) => http.end(200, { 'content-type': metrics.registry.contentType }, text));
+    void metrics.registry
+      .metrics()
+      .then((text) => http.end(200, { 'content-type': metrics.registry.contentType }, text))
+      .catch((err: unknown) => http.error(new TtsError('INTERNAL', `metrics failed: ${(err as Error).message}`)));
   });
   const ttsLogger = logger.child({ component: 'http' });
   app.post('/v1/tts', (res, req) =>

@@ -547,6 +547,19 @@ describe('balancer: failover', () => {
     assertComplete(await holder.result('held'));
   });
 
+  it('regression: a worker that refuses a session because it is full is skipped, not marked down', async (t) => {
+    const fleet = await freshFleet(t, ['--max-connections', '1']);
+    const [full, spare] = fleet.workers as [WorkerProcess, WorkerProcess];
+    // A direct client takes the first worker's only connection; its /health still says ok and idle.
+    const direct = await RawStream.open(`ws://127.0.0.1:${full.port}/v1/stream`);
+    t.after(() => direct.close());
+    const stream = await connect(t, fleet.url());
+    assertComplete(await stream.speak('served', SENTENCE));
+    const s = await fleet.stats();
+    assert.equal(backendOf(s, full).state, 'up', 'a busy worker is alive: its /health decides, not the refusal');
+    assert.equal(backendOf(s, spare).sessions, 1, 'the session went to the worker with room');
+  });
+
   it('all workers down: a WebSocket gets NO_BACKEND and 1013, HTTP gets 503 with Retry-After, /health is 503', async (t) => {
     const fleet = await freshFleet(t);
     for (const worker of fleet.workers) worker.child.kill('SIGKILL');

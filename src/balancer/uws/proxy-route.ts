@@ -67,6 +67,11 @@ export function proxyToWorker(
       return;
     }
     const response = upstream;
+    // The client may have left while the worker was answering: stop the worker's work now.
+    if (!http.open) {
+      response.destroy();
+      return;
+    }
     http.onAbort(() => response.destroy());
     const passed: Record<string, string> = {};
     for (const name of PASSED_HEADERS) {

@@ -1,6 +1,6 @@
 import type ort from 'onnxruntime-node';
 import { TtsError } from '../../protocol/errors.js';
-import { describeFeeds, emptyCacheTensor, floatData, floatTensor, int64Tensor, type Feeds } from '../onnx/tensors.js';
+import { describeFeeds, emptyCacheTensor, floatData, floatTensor, int64Tensor, onesInt64Tensor, type Feeds } from '../onnx/tensors.js';
 import type { ChatterboxModel } from './chatterbox-model.js';
 import { combineCfgRows, maskInvalidTokens, sampleToken, type SamplerParams } from './sampler.js';
 import { createRandom } from './seeded-random.js';
@@ -82,7 +82,7 @@ export async function* generateSpeechTokens(model: ChatterboxModel, request: Gen
     const seq = input.length / (rows * lm.hidden);
     length += seq;
     feeds.inputs_embeds = floatTensor(input, [rows, seq, lm.hidden], lm.embedsType);
-    feeds.attention_mask = int64Tensor(new Array<number>(rows * length).fill(1), [rows, length]);
+    feeds.attention_mask = onesInt64Tensor([rows, length]);
     if (lm.hasPositionIds) {
       const positions = Array.from({ length: rows * seq }, (_, i) => length - seq + (i % seq));
       feeds.position_ids = int64Tensor(positions, [rows, seq]);

@@ -30,6 +30,7 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
   let nextRid = 1;
   const streams = new Map<number, ChunkStream>();
   let closed: (() => void) | undefined;
+  let threadExited = false;
 
   const send = (message: ToEngineThread) => worker.postMessage(message);
 
@@ -72,7 +73,10 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
       },
       close() {
         if (state === 'closed') return Promise.resolve();
+        const between = threadExited;
         state = 'closed';
+        // Between a crash and its restart there is no thread to wait for.
+        if (between) return Promise.resolve();
         return new Promise<void>((resolve) => {
           closed = resolve;
           send({ op: 'close' });
@@ -93,8 +97,12 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
           break;
         case 'init-error':
           logger.error({ code: message.code, reason: message.message }, 'engine failed to load');
-          state = 'closed';
-          rejectStarted(new TtsError(message.code, message.message));
+          // At start-up the caller gets the error (the process exits and systemd retries); after a crash the
+          // exit handler restarts the thread with backoff, so a worker never lingers with no engine.
+          if (info === undefined) {
+            state = 'closed';
+            rejectStarted(new TtsError(message.code, message.message));
+          }
           void worker.terminate();
           break;
         case 'chunk':
@@ -115,6 +123,7 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
     };
 
     const onExit = (exitCode: number) => {
+      threadExited = true;
       for (const stream of streams.values()) {
         stream.fail(new TtsError('ENGINE_FAILED', 'the engine thread stopped during the request'));
       }
@@ -138,6 +147,7 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
 
     function spawn(): void {
       if (state === 'closed') return;
+      threadExited = false;
       worker = new Worker(new URL('./engine-thread.js', import.meta.url), { workerData: spec });
       worker.on('message', onMessage);
       worker.on('error', (err) => logger.error({ err }, 'engine thread error'));

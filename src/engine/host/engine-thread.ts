@@ -18,6 +18,7 @@ const port = parentPort;
 if (!port) throw new Error('engine-thread must run in a worker thread');
 const post = (message: FromEngineThread, transfer: ArrayBuffer[] = []) => port.postMessage(message, transfer);
 const running = new Map<number, Running>();
+let closing = false;
 
 function waitForCredit(job: Running): Promise<void> {
   if (job.credit > 0 || job.abort.signal.aborted) return Promise.resolve();
@@ -43,7 +44,9 @@ async function run(engine: Engine, rid: number, request: SynthesisRequest, job: 
       await waitForCredit(job);
       if (job.abort.signal.aborted) break;
     }
-    post({ op: 'end', rid });
+    // A request cut short by shutdown did not complete: an error, so no client takes it for whole.
+    if (closing) post({ op: 'error', rid, code: 'DRAINING', message: 'the worker shut down before the request finished', retryable: true });
+    else post({ op: 'end', rid });
   } catch (err) {
     const error = toTtsError(err, 'ENGINE_FAILED');
     post({ op: 'error', rid, code: error.code, message: error.message, retryable: error.retryable });
@@ -86,6 +89,7 @@ async function main(): Promise<void> {
         break;
       }
       case 'close':
+        closing = true;
         for (const job of running.values()) job.abort.abort();
         void engine.close().finally(() => {
           post({ op: 'closed' });

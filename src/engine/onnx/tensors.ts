@@ -4,6 +4,11 @@ import { fromFloat16Array, toFloat16Array } from './float16.js';
 export type Tensor = ort.Tensor;
 export type Feeds = Record<string, ort.Tensor>;
 
+/** An int64 tensor of `count` ones (attention masks), built without per-element conversion. */
+export function onesInt64Tensor(dims: readonly number[]): ort.Tensor {
+  return new ort.Tensor('int64', new BigInt64Array(dims.reduce((n, d) => n * d, 1)).fill(1n), dims);
+}
+
 /** An int64 tensor from plain numbers. */
 export function int64Tensor(values: ArrayLike<number>, dims: readonly number[]): ort.Tensor {
   const data = new BigInt64Array(values.length);
