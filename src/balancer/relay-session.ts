@@ -1,16 +1,17 @@
 import type { Logger } from '../logging/logger.js';
-import { decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameType } from '../protocol/codec.js';
+import { decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, peekFrameType } from '../protocol/codec.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Backend, BackendPool } from './backend-pool.js';
 import { WorkerRefusal, connectBackend, type BackendLink, type LinkClosed } from './backend-link.js';
 import type { BalancerMetrics } from './balancer-metrics.js';
+import { RequestTracker } from './request-tracker.js';
 
-/** A request the balancer has seen start and not yet end. */
-interface TrackedRequest {
-  /** The client's start frame as received, to replay on another worker. */
-  start: Uint8Array;
-  audioStarted: boolean;
+/** A frame waiting for a worker link; `startId` names the request when it is a tracked start. */
+interface Pending {
+  frame: Uint8Array;
+  isStart: boolean;
+  startId: string | undefined;
 }
 
 /** Worker close codes that mean "this worker went away" (failover) rather than "this client broke a rule" (propagate). */
@@ -33,10 +34,9 @@ export class RelaySession implements SessionHandler {
   private readySent = false;
   private clientGone = false;
   private paused = false;
-  private awaitingAudio = 0;
-  private readonly requests = new Map<string, TrackedRequest>();
+  private readonly requests = new RequestTracker();
   /** Frames waiting for a worker link, in order. */
-  private outbox: Uint8Array[] = [];
+  private outbox: Pending[] = [];
 
   constructor(
     private readonly client: FrameConnection,
@@ -62,10 +62,11 @@ export class RelaySession implements SessionHandler {
       this.sendToClient(encodeFrame({ type: 'error', code: 'BAD_FRAME', message: 'text frames are not accepted; send binary msgpack frames', retryable: false }));
       return;
     }
-    this.track(bytes);
-    if (this.link) this.forwardToWorker(this.link, bytes);
+    const type = clientFrameType(bytes);
+    const startId = this.requests.fromClient(bytes, type);
+    if (this.link) this.forwardToWorker(this.link, bytes, type === 'start');
     else {
-      this.outbox.push(bytes);
+      this.outbox.push({ frame: bytes, isStart: type === 'start', startId });
       if (!this.attaching && this.readySent) void this.attach(new Set());
     }
   }
@@ -78,21 +79,8 @@ export class RelaySession implements SessionHandler {
     this.outbox = [];
   }
 
-  private track(bytes: Uint8Array): void {
-    if (clientFrameType(bytes) !== 'start') return;
-    try {
-      const message = decodeClientMessage(bytes);
-      if (message.type === 'start' && !this.requests.has(message.id)) {
-        this.requests.set(message.id, { start: bytes, audioStarted: false });
-        this.awaitingAudio += 1;
-      }
-    } catch {
-      // The worker validates and answers with the coded error; the balancer only tracks valid starts.
-    }
-  }
-
-  private forwardToWorker(link: BackendLink, bytes: Uint8Array): void {
-    if (clientFrameType(bytes) === 'start') link.backend.requests += 1;
+  private forwardToWorker(link: BackendLink, bytes: Uint8Array, isStart: boolean): void {
+    if (isStart) link.backend.requests += 1;
     link.send(bytes);
   }
 
@@ -111,6 +99,8 @@ export class RelaySession implements SessionHandler {
           }
           this.link = link;
           backend.sessions += 1;
+          // The client may still be reading slowly from before a failover: the new link waits with it.
+          if (this.paused) link.pause();
           this.deps.logger.debug({ backend: backend.url }, 'session pinned');
           if (!this.readySent) {
             this.readySent = true;
@@ -118,7 +108,7 @@ export class RelaySession implements SessionHandler {
           }
           const outbox = this.outbox;
           this.outbox = [];
-          for (const frame of outbox) this.forwardToWorker(link, frame);
+          for (const pending of outbox) this.forwardToWorker(link, pending.frame, pending.isStart);
           link.start({ onFrame: (frame) => this.fromWorker(link, frame), onClose: (closed) => this.workerClosed(link, closed) });
           return;
         } catch (err) {
@@ -146,10 +136,9 @@ export class RelaySession implements SessionHandler {
       return;
     }
     // Mid-session: end the waiting requests with the error; the session stays open for later ones.
-    for (const frame of this.outbox) {
-      const id = startId(frame);
+    for (const { startId: id } of this.outbox) {
       if (id === undefined) continue;
-      this.endRequest(id);
+      this.requests.end(id);
       this.sendToClient(encodeFrame({ type: 'error', id, code: error.code, message: error.message, retryable: true }));
     }
     this.outbox = [];
@@ -164,8 +153,16 @@ export class RelaySession implements SessionHandler {
     this.deps.metrics.relayed(frame.byteLength);
     const type = peekFrameType(frame);
     if (type === 'ready') return;
-    if ((type !== 'audio' || this.awaitingAudio > 0) && this.observe(backend, frame) === 'moved') return;
+    if (this.mustObserve(type, frame) && this.observe(backend, frame) === 'moved') return;
     this.sendToClient(frame);
+  }
+
+  /** Audio passes through undecoded unless its request still waits for its first audio frame. */
+  private mustObserve(type: string | undefined, frame: Uint8Array): boolean {
+    if (type !== 'audio') return true;
+    if (this.requests.awaitingAudio === 0) return false;
+    const id = peekFrameId(frame);
+    return id === undefined || this.requests.isAwaitingAudio(id);
   }
 
   /** Tracks what failover needs from a worker frame; 'moved' when the frame was handled by moving the session. */
@@ -177,17 +174,13 @@ export class RelaySession implements SessionHandler {
       return 'forward';
     }
     if (message.type === 'audio') {
-      const request = this.requests.get(message.id);
-      if (request && !request.audioStarted) {
-        request.audioStarted = true;
-        this.awaitingAudio -= 1;
-      }
+      this.requests.audioArrived(message.id);
     } else if (message.type === 'done') {
-      this.endRequest(message.id);
+      this.requests.end(message.id);
     } else if (message.type === 'error') {
       if (message.id !== undefined && message.code === 'DRAINING' && this.moveOffDrainingWorker(backend, message.id)) return 'moved';
       backend.countError(message.code);
-      if (message.id !== undefined) this.endRequest(message.id);
+      if (message.id !== undefined) this.requests.end(message.id);
     }
     return 'forward';
   }
@@ -198,21 +191,14 @@ export class RelaySession implements SessionHandler {
    * on the draining worker the link must stay, so the client gets the retryable DRAINING error instead.
    */
   private moveOffDrainingWorker(backend: Backend, id: string): boolean {
-    const request = this.requests.get(id);
-    if (!request || request.audioStarted || this.requests.size !== 1) return false;
+    const start = this.requests.soleUnstarted(id);
+    if (!start) return false;
     backend.state = 'draining';
     this.detach();
-    this.outbox.unshift(request.start);
+    this.outbox.unshift({ frame: start, isStart: true, startId: id });
     this.deps.logger.info({ backend: backend.url }, 'worker draining; session moved');
     void this.attach(new Set([backend.index]));
     return true;
-  }
-
-  private endRequest(id: string): void {
-    const request = this.requests.get(id);
-    if (!request) return;
-    if (!request.audioStarted) this.awaitingAudio -= 1;
-    this.requests.delete(id);
   }
 
   private workerClosed(link: BackendLink, closed: LinkClosed): void {
@@ -230,20 +216,19 @@ export class RelaySession implements SessionHandler {
       return;
     }
     if (closed.abnormal) this.deps.pool.reportFailure(backend, `connection dropped (${closed.code})`);
-    const replay: Uint8Array[] = [];
-    for (const [id, request] of this.requests) {
-      if (request.audioStarted) {
-        this.endRequest(id);
-        backend.countError('BACKEND_LOST');
-        this.sendToClient(encodeFrame({ type: 'error', id, code: 'BACKEND_LOST', message: 'the worker serving this request was lost after its audio started', retryable: true }));
-      } else {
-        replay.push(request.start);
-      }
+    const plan = this.requests.planFailover();
+    for (const id of plan.lost) {
+      backend.countError('BACKEND_LOST');
+      this.sendToClient(encodeFrame({ type: 'error', id, code: 'BACKEND_LOST', message: 'the worker serving this request was lost after its audio started', retryable: true }));
+    }
+    for (const id of plan.cancelled) {
+      this.sendToClient(encodeFrame({ type: 'done', id, chunks: 0, samples: 0, cancelled: true, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } }));
     }
     backend.failovers += 1;
-    this.deps.metrics.failover(replay.length);
-    this.deps.logger.warn({ backend: backend.url, code: closed.code, replayed: replay.length }, 'worker lost; failing over');
-    this.outbox = [...replay, ...this.outbox.filter((frame) => !replay.includes(frame))];
+    this.deps.metrics.failover(plan.replay.length);
+    this.deps.logger.warn({ backend: backend.url, code: closed.code, replayed: plan.replay.length }, 'worker lost; failing over');
+    const replayed = plan.replay.map((frame) => ({ frame, isStart: true, startId: peekStartId(frame) }));
+    this.outbox = [...replayed, ...this.outbox.filter((pending) => !plan.replay.includes(pending.frame))];
     if (this.outbox.length > 0) void this.attach(new Set([backend.index]));
   }
 
@@ -265,7 +250,8 @@ export class RelaySession implements SessionHandler {
     link.pause();
     void this.client.waitWritable().then(() => {
       this.paused = false;
-      link.resume();
+      // The link may have been replaced meanwhile (failover): resume the current one.
+      this.link?.resume();
     });
   }
 }
@@ -284,7 +270,7 @@ function clientFrameType(frame: Uint8Array): string | undefined {
   }
 }
 
-function startId(frame: Uint8Array): string | undefined {
+function peekStartId(frame: Uint8Array): string | undefined {
   try {
     const message = decodeClientMessage(frame);
     return message.type === 'start' ? message.id : undefined;

@@ -125,7 +125,36 @@ export function decodeServerMessage(bytes: Uint8Array): ServerMessage {
   }
 }
 
-const TYPE_KEY = [0xa4, 0x74, 0x79, 0x70, 0x65]; // fixstr "type"
+/** Offset of a msgpack map's first key (fixmap, map16 or map32 header), or -1 when the frame is no map. */
+function mapBodyOffset(bytes: Uint8Array): number {
+  const head = bytes[0];
+  if (head === undefined) return -1;
+  return head >= 0x80 && head <= 0x8f ? 1 : head === 0xde ? 3 : head === 0xdf ? 5 : -1;
+}
+
+/** A msgpack string (fixstr or str8) at `offset`: its text and the offset after it, or undefined. */
+function readShortString(bytes: Uint8Array, offset: number): { text: string; end: number } | undefined {
+  const tag = bytes[offset];
+  if (tag === undefined) return undefined;
+  const [length, start] = tag >= 0xa0 && tag <= 0xbf ? [tag - 0xa0, offset + 1] : tag === 0xd9 ? [bytes[offset + 1] ?? -1, offset + 2] : [-1, 0];
+  if (length < 0 || start + length > bytes.length) return undefined;
+  return { text: new TextDecoder().decode(bytes.subarray(start, start + length)), end: start + length };
+}
+
+/** The first `count` keys and string values of a map, read without decoding the rest (stops at a non-string value). */
+function peekLeadingStrings(bytes: Uint8Array, count: number): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  let offset = mapBodyOffset(bytes);
+  if (offset < 0) return pairs;
+  while (pairs.length < count) {
+    const key = readShortString(bytes, offset);
+    const value = key && readShortString(bytes, key.end);
+    if (!key || !value) break;
+    pairs.push([key.text, value.text]);
+    offset = value.end;
+  }
+  return pairs;
+}
 
 /**
  * The `type` of a frame read straight from its bytes when it is the map's first key (as encodeFrame
@@ -133,17 +162,15 @@ const TYPE_KEY = [0xa4, 0x74, 0x79, 0x70, 0x65]; // fixstr "type"
  * layout differs; callers then decode the frame fully.
  */
 export function peekFrameType(bytes: Uint8Array): string | undefined {
-  const head = bytes[0];
-  if (head === undefined) return undefined;
-  const offset = head >= 0x80 && head <= 0x8f ? 1 : head === 0xde ? 3 : head === 0xdf ? 5 : -1;
-  if (offset < 0 || bytes.length < offset + TYPE_KEY.length + 1) return undefined;
-  for (let i = 0; i < TYPE_KEY.length; i++) if (bytes[offset + i] !== TYPE_KEY[i]) return undefined;
-  const tag = bytes[offset + TYPE_KEY.length]!;
-  if (tag < 0xa0 || tag > 0xbf) return undefined;
-  const start = offset + TYPE_KEY.length + 1;
-  const end = start + (tag - 0xa0);
-  if (end > bytes.length) return undefined;
-  let type = '';
-  for (let i = start; i < end; i++) type += String.fromCharCode(bytes[i]!);
-  return type;
+  const [first] = peekLeadingStrings(bytes, 1);
+  return first?.[0] === 'type' ? first[1] : undefined;
+}
+
+/**
+ * The `id` of a frame read straight from its bytes when it is the second key, right after `type` (as
+ * encodeFrame writes audio frames), without decoding the rest. Undefined when the layout differs.
+ */
+export function peekFrameId(bytes: Uint8Array): string | undefined {
+  const [first, second] = peekLeadingStrings(bytes, 2);
+  return first?.[0] === 'type' && second?.[0] === 'id' ? second[1] : undefined;
 }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { MAX_ID_CHARS, decodeClientMessage, decodeServerMessage, encodeFrame, peekRequestId } from '../../src/protocol/codec.js';
+import { MAX_ID_CHARS, decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, peekFrameType, peekRequestId } from '../../src/protocol/codec.js';
 import { TtsError, type ErrorCode } from '../../src/protocol/errors.js';
 import { AUDIO_FORMATS, type ClientMessage, type ServerMessage, type StartMessage } from '../../src/protocol/messages.js';
 import { packFrame } from '../helpers/raw-stream.js';
@@ -214,5 +214,25 @@ describe('decodeClientMessage properties', () => {
         assert.deepEqual(decodeClientMessage(encodeFrame({ type: 'cancel', id })), { type: 'cancel', id });
       }),
     );
+  });
+});
+
+describe('peekFrameType and peekFrameId', () => {
+  it('read type and id off the leading keys as encodeFrame writes them', () => {
+    const frame = encodeFrame({ type: 'audio', id: 'req-7', seq: 0, pcm: new Uint8Array(4), samples: 2 });
+    assert.equal(peekFrameType(frame), 'audio');
+    assert.equal(peekFrameId(frame), 'req-7');
+    const long = 'x'.repeat(100);
+    assert.equal(peekFrameId(encodeFrame({ type: 'done', id: long, chunks: 0, samples: 0, cancelled: false, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } })), long);
+  });
+
+  it('say nothing rather than guess when the layout differs', () => {
+    assert.equal(peekFrameType(new Uint8Array([0x01, 0x02])), undefined);
+    assert.equal(peekFrameType(new Uint8Array(0)), undefined);
+    const reordered = encodeFrame({ id: 'a', type: 'audio' } as never);
+    assert.equal(peekFrameType(reordered), undefined);
+    assert.equal(peekFrameId(reordered), undefined);
+    assert.equal(peekFrameId(encodeFrame({ type: 'ready', protocol: 1 } as never)), undefined);
+    assert.equal(peekFrameId(new Uint8Array([0x82, 0xa4, 0x74, 0x79, 0x70, 0x65, 0xa5, 0x61])), undefined, 'truncated');
   });
 });
