@@ -44,13 +44,14 @@ function requireId(frame: Record<string, unknown>): string {
   return id;
 }
 
-function parseParams(value: unknown): SynthesisParams {
+/** Checks a request's `params` (from a frame or a JSON body): a map of names to finite numbers. Throws TtsError BAD_MESSAGE. */
+export function parseParams(value: unknown): SynthesisParams {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value instanceof Uint8Array) {
     fail("'params' must be a map of names to numbers");
   }
   const params: SynthesisParams = {};
   for (const [name, v] of Object.entries(value)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`param '${name}' must be a finite number`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) fail(`param '${name.slice(0, 64)}' must be a finite number`);
     params[name] = v;
   }
   return params;

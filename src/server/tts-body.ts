@@ -1,5 +1,6 @@
+import { parseParams } from '../protocol/codec.js';
 import { TtsError } from '../protocol/errors.js';
-import { AUDIO_FORMATS, type AudioFormat, type SynthesisParams } from '../protocol/messages.js';
+import { AUDIO_FORMATS, type AudioFormat } from '../protocol/messages.js';
 import type { RequestedSynthesis } from '../engine/resolve-request.js';
 
 /** What `POST /v1/tts` asks for once its body and query are read. */
@@ -33,14 +34,5 @@ export function parseTtsBody(body: Uint8Array, contentType: string, query: strin
   }
   const container = new URLSearchParams(query).get('format') ?? 'wav';
   if (container !== 'wav' && container !== 'pcm') throw new TtsError('BAD_MESSAGE', "query 'format' must be wav or pcm");
-  return { text, voice, params: parseParams(params), format: (format as AudioFormat | undefined) ?? 's16le', container };
-}
-
-function parseParams(value: unknown): SynthesisParams | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new TtsError('BAD_MESSAGE', "'params' must be an object of numbers");
-  for (const [name, v] of Object.entries(value)) {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new TtsError('BAD_MESSAGE', `param '${name.slice(0, 64)}' must be a finite number`);
-  }
-  return value as SynthesisParams;
+  return { text, voice, params: params === undefined ? undefined : parseParams(params), format: (format as AudioFormat | undefined) ?? 's16le', container };
 }
