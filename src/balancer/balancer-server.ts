@@ -3,6 +3,7 @@ import type { BalancerConfig } from '../config/balancer-config.js';
 import type { Logger } from '../logging/logger.js';
 import { TtsError } from '../protocol/errors.js';
 import { ResponseGuard } from '../transport/uws/http-io.js';
+import { attachMetricsRoute } from '../transport/uws/metrics-route.js';
 import { attachStaticRoutes } from '../transport/uws/static-route.js';
 import { listen } from '../transport/uws/listen.js';
 import { attachStreamRoute } from '../transport/uws/websocket-route.js';
@@ -64,13 +65,7 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
     if (req.getQuery('format') === 'text') http.end(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, formatStatsText(stats()));
     else http.json(200, stats());
   });
-  app.get('/metrics', (res) => {
-    const http = new ResponseGuard(res);
-    void metrics.registry
-      .metrics()
-      .then((text) => http.end(200, { 'content-type': metrics.registry.contentType }, text))
-      .catch((err: unknown) => http.error(new TtsError('INTERNAL', `metrics failed: ${(err as Error).message}`)));
-  });
+  attachMetricsRoute(app, metrics.registry);
   const proxyLogger = logger.child({ component: 'proxy' });
   attachStaticRoutes(app);
   app.any('/*', (res, req) => proxyToWorker(res, req, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting, onNoBackend: metrics.noBackend }));

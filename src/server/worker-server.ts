@@ -7,6 +7,7 @@ import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
 import { ResponseGuard } from '../transport/uws/http-io.js';
 import { handleTts } from './uws/tts-route.js';
+import { attachMetricsRoute } from '../transport/uws/metrics-route.js';
 import { attachStaticRoutes } from '../transport/uws/static-route.js';
 import { listen } from '../transport/uws/listen.js';
 import { attachStreamRoute } from '../transport/uws/websocket-route.js';
@@ -71,13 +72,7 @@ export function createWorkerServer(options: WorkerServerOptions, engine: HostedE
     const report = health();
     new ResponseGuard(res).json(report.status === 'ok' ? 200 : 503, report);
   });
-  app.get('/metrics', (res) => {
-    const http = new ResponseGuard(res);
-    void metrics.registry
-      .metrics()
-      .then((text) => http.end(200, { 'content-type': metrics.registry.contentType }, text))
-      .catch((err: unknown) => http.error(new TtsError('INTERNAL', `metrics failed: ${(err as Error).message}`)));
-  });
+  attachMetricsRoute(app, metrics.registry);
   const ttsLogger = logger.child({ component: 'http' });
   app.post('/v1/tts', (res, req) =>
     handleTts(res, req, { engine, admission, metrics, logger: ttsLogger, maxTextChars: options.maxTextChars, maxBodyBytes: options.maxFrameBytes, isAccepting }),
