@@ -12,6 +12,7 @@ const TEXT: Record<ErrorCode, string | ((ready: ReadyMessage | undefined) => str
   TEXT_EMPTY: 'There is nothing to say: type some text first.',
   TEXT_TOO_LONG: (ready) => `The text is too long: this server speaks at most ${ready ? ready.limits.maxTextChars.toLocaleString('en') : 'a limited number of'} characters at a time.`,
   UNKNOWN_VOICE: 'That voice is not available on this server; pick one from the list.',
+  UNKNOWN_LANGUAGE: 'The model on this server does not speak that language; pick one it lists.',
   BAD_PARAM: 'A model parameter is out of its allowed range.',
   BAD_FORMAT: 'The server does not offer that audio format.',
   BAD_FRAME: 'The server and this page could not understand each other (a bad frame).',

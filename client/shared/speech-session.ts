@@ -16,6 +16,8 @@ export interface SpeechChunk {
 /** Options of one request; all optional. */
 export interface SpeakOptions {
   voice?: string;
+  /** Language code for multilingual models; one of `ready.languages`. */
+  language?: string;
   params?: SynthesisParams;
   format?: AudioFormat;
   /** Request id; a unique one is made when absent. */
@@ -123,8 +125,10 @@ export class SpeechSession {
       state.fail(new TtsError('DUPLICATE_ID', `request '${id}' is already in flight on this connection`));
     } else {
       this.requests.set(id, state);
-      const { voice, params, format } = options;
-      this.transport.send(encodeFrame({ type: 'start', id, text, ...(voice === undefined ? {} : { voice }), ...(params === undefined ? {} : { params }), ...(format === undefined ? {} : { format }) }));
+      const { voice, language, params, format } = options;
+      const start = { type: 'start' as const, id, text, voice, language, params, format };
+      for (const key of ['voice', 'language', 'params', 'format'] as const) if (start[key] === undefined) delete start[key];
+      this.transport.send(encodeFrame(start));
       const signal = options.signal;
       if (signal?.aborted) this.cancel(id);
       else if (signal) {

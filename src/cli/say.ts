@@ -3,7 +3,7 @@ import { TtsClient } from '../../client/node/tts-client.js';
 import { WavFileWriter } from '../../client/node/wav-file-writer.js';
 import { TtsError } from '../protocol/errors.js';
 
-const HELP = `Usage: chatterbox say "text" [--url ws://127.0.0.1:6093] [--voice NAME] [--params JSON] [-o out.wav]
+const HELP = `Usage: chatterbox say "text" [--url ws://127.0.0.1:6093] [--voice NAME] [--language xx] [--params JSON] [-o out.wav]
 
 Speaks the text through a running worker or balancer. With -o the WAV is written as chunks arrive;
 either way it prints time to first audio, real-time factor and duration.`;
@@ -16,6 +16,7 @@ export async function sayCommand(argv: string[]): Promise<void> {
     options: {
       url: { type: 'string', default: process.env.CHATTERBOX_URL ?? 'ws://127.0.0.1:6093' },
       voice: { type: 'string' },
+      language: { type: 'string' },
       params: { type: 'string' },
       output: { type: 'string', short: 'o' },
       help: { type: 'boolean', short: 'h' },
@@ -40,7 +41,11 @@ export async function sayCommand(argv: string[]): Promise<void> {
   const rate = client.ready.sampleRate;
   const writer = values.output === undefined ? undefined : await WavFileWriter.create(values.output, rate, 's16le');
   try {
-    const stream = client.speak(text, { ...(values.voice === undefined ? {} : { voice: values.voice }), ...(params ? { params } : {}) });
+    const stream = client.speak(text, {
+      ...(values.voice === undefined ? {} : { voice: values.voice }),
+      ...(values.language === undefined ? {} : { language: values.language }),
+      ...(params ? { params } : {}),
+    });
     for await (const chunk of stream) await writer?.append(chunk.pcm);
     const done = await stream.done;
     const seconds = done.samples / rate;

@@ -11,6 +11,8 @@ export interface AudioChunk {
 export interface SynthesisRequest {
   text: string;
   voice: string;
+  /** One of `EngineInfo.languages`. */
+  language: string;
   /** Every declared parameter, defaults filled in. */
   params: SynthesisParams;
 }
@@ -21,6 +23,8 @@ export interface EngineInfo {
   sampleRateHz: number;
   voices: string[];
   defaultVoice: string;
+  languages: string[];
+  defaultLanguage: string;
   params: Record<string, ParamInfo>;
   /** Where inference runs, e.g. 'cpu', 'cuda:0', 'wasm'. */
   device: string;

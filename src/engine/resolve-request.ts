@@ -6,12 +6,13 @@ import type { EngineInfo, SynthesisRequest } from './engine.js';
 export interface RequestedSynthesis {
   text: string;
   voice?: string | undefined;
+  language?: string | undefined;
   params?: SynthesisParams | undefined;
 }
 
 /**
  * Checks a request against the engine and the text limit and fills in defaults.
- * Throws TtsError TEXT_EMPTY, TEXT_TOO_LONG, UNKNOWN_VOICE or BAD_PARAM.
+ * Throws TtsError TEXT_EMPTY, TEXT_TOO_LONG, UNKNOWN_VOICE, UNKNOWN_LANGUAGE or BAD_PARAM.
  */
 export function resolveRequest(asked: RequestedSynthesis, info: EngineInfo, maxTextChars: number): SynthesisRequest {
   const text = asked.text.trim();
@@ -24,6 +25,10 @@ export function resolveRequest(asked: RequestedSynthesis, info: EngineInfo, maxT
   const voice = asked.voice ?? info.defaultVoice;
   if (!info.voices.includes(voice)) {
     throw new TtsError('UNKNOWN_VOICE', `unknown voice '${voice.slice(0, 64)}'; available: ${info.voices.join(', ')}`);
+  }
+  const language = asked.language?.toLowerCase() ?? info.defaultLanguage;
+  if (!info.languages.includes(language)) {
+    throw new TtsError('UNKNOWN_LANGUAGE', `unknown language '${language.slice(0, 16)}'; available: ${info.languages.join(', ')}`);
   }
   const params: SynthesisParams = {};
   for (const [name, spec] of Object.entries(info.params)) params[name] = spec.default;
@@ -39,5 +44,5 @@ export function resolveRequest(asked: RequestedSynthesis, info: EngineInfo, maxT
     }
     params[name] = value;
   }
-  return { text, voice, params };
+  return { text, voice, language, params };
 }

@@ -57,6 +57,11 @@ export function parseParams(value: unknown): SynthesisParams {
   return params;
 }
 
+/** A language code as the protocol carries it: 1 to 16 characters. */
+export function isLanguage(value: unknown): value is string {
+  return typeof value === 'string' && value.length > 0 && value.length <= 16;
+}
+
 function isAudioFormat(value: unknown): value is AudioFormat {
   return (AUDIO_FORMATS as readonly unknown[]).includes(value);
 }
@@ -72,11 +77,13 @@ export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
       const id = requireId(frame);
       if (typeof frame.text !== 'string') fail("'text' must be a string");
       if (frame.voice !== undefined && typeof frame.voice !== 'string') fail("'voice' must be a string");
+      if (frame.language !== undefined && !isLanguage(frame.language)) fail("'language' must be a language code such as 'en'");
       if (frame.format !== undefined && !isAudioFormat(frame.format)) {
         fail(`'format' must be one of ${AUDIO_FORMATS.join(', ')}`);
       }
       const message: ClientMessage = { type: 'start', id, text: frame.text };
       if (frame.voice !== undefined) message.voice = frame.voice;
+      if (frame.language !== undefined) message.language = frame.language as string;
       if (frame.params !== undefined) message.params = parseParams(frame.params);
       if (frame.format !== undefined) message.format = frame.format;
       return message;

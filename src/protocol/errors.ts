@@ -6,6 +6,7 @@ export const ERROR_CODES = {
   TEXT_EMPTY: { retryable: false, closeCode: 1007, httpStatus: 400 },
   TEXT_TOO_LONG: { retryable: false, closeCode: 1009, httpStatus: 413 },
   UNKNOWN_VOICE: { retryable: false, closeCode: 1008, httpStatus: 400 },
+  UNKNOWN_LANGUAGE: { retryable: false, closeCode: 1008, httpStatus: 400 },
   BAD_PARAM: { retryable: false, closeCode: 1008, httpStatus: 400 },
   BAD_FORMAT: { retryable: false, closeCode: 1008, httpStatus: 400 },
   DUPLICATE_ID: { retryable: false, closeCode: 1008, httpStatus: 409 },

@@ -19,6 +19,8 @@ export interface StartMessage {
   id: string;
   text: string;
   voice?: string;
+  /** Language code for multilingual models, e.g. 'fr'; one of `ready.languages`. */
+  language?: string;
   params?: SynthesisParams;
   format?: AudioFormat;
 }
@@ -46,6 +48,9 @@ export interface ReadyMessage {
   sampleRate: number;
   voices: string[];
   defaultVoice: string;
+  /** Language codes accepted in `start.language` (just 'en' for English-only engines). */
+  languages: string[];
+  defaultLanguage: string;
   params: Record<string, ParamInfo>;
   limits: { maxTextChars: number; maxRequestsPerConnection: number; maxFrameBytes: number };
 }

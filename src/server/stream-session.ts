@@ -52,6 +52,8 @@ export class StreamSession implements SessionHandler {
       sampleRate: info.sampleRateHz,
       voices: info.voices,
       defaultVoice: info.defaultVoice,
+      languages: info.languages,
+      defaultLanguage: info.defaultLanguage,
       params: info.params,
       limits: { maxTextChars, maxRequestsPerConnection, maxFrameBytes },
     });

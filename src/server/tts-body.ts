@@ -1,4 +1,4 @@
-import { parseParams } from '../protocol/codec.js';
+import { isLanguage, parseParams } from '../protocol/codec.js';
 import { TtsError } from '../protocol/errors.js';
 import { AUDIO_FORMATS, type AudioFormat } from '../protocol/messages.js';
 import type { RequestedSynthesis } from '../engine/resolve-request.js';
@@ -11,7 +11,7 @@ export interface TtsHttpRequest extends RequestedSynthesis {
 }
 
 /**
- * Parses the one-shot endpoint's JSON body `{text, voice?, params?, format?}` and its `?format=wav|pcm` query.
+ * Parses the one-shot endpoint's JSON body `{text, voice?, language?, params?, format?}` and its `?format=wav|pcm` query.
  * Throws TtsError UNSUPPORTED_MEDIA_TYPE, BAD_JSON or BAD_MESSAGE.
  */
 export function parseTtsBody(body: Uint8Array, contentType: string, query: string): TtsHttpRequest {
@@ -26,13 +26,14 @@ export function parseTtsBody(body: Uint8Array, contentType: string, query: strin
     throw new TtsError('BAD_JSON', 'body is not valid UTF-8 JSON');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TtsError('BAD_MESSAGE', 'body must be a JSON object');
-  const { text, voice, params, format } = json as Record<string, unknown>;
+  const { text, voice, language, params, format } = json as Record<string, unknown>;
   if (typeof text !== 'string') throw new TtsError('BAD_MESSAGE', "'text' must be a string");
   if (voice !== undefined && typeof voice !== 'string') throw new TtsError('BAD_MESSAGE', "'voice' must be a string");
+  if (language !== undefined && !isLanguage(language)) throw new TtsError('BAD_MESSAGE', "'language' must be a language code such as 'en'");
   if (format !== undefined && !(AUDIO_FORMATS as readonly unknown[]).includes(format)) {
     throw new TtsError('BAD_MESSAGE', `'format' must be one of ${AUDIO_FORMATS.join(', ')}`);
   }
   const container = new URLSearchParams(query).get('format') ?? 'wav';
   if (container !== 'wav' && container !== 'pcm') throw new TtsError('BAD_MESSAGE', "query 'format' must be wav or pcm");
-  return { text, voice, params: params === undefined ? undefined : parseParams(params), format: (format as AudioFormat | undefined) ?? 's16le', container };
+  return { text, voice, language, params: params === undefined ? undefined : parseParams(params), format: (format as AudioFormat | undefined) ?? 's16le', container };
 }

@@ -19,7 +19,7 @@ export const CONTRACT_PASSAGE = [
 
 /** A request for the engine's default voice and parameter defaults. */
 export function requestFor(engine: Engine, text: string, asked: Partial<Omit<SynthesisRequest, 'text'>> = {}): SynthesisRequest {
-  return resolveRequest({ text, voice: asked.voice, params: asked.params }, engine.info, Number.MAX_SAFE_INTEGER);
+  return resolveRequest({ text, voice: asked.voice, language: asked.language, params: asked.params }, engine.info, Number.MAX_SAFE_INTEGER);
 }
 
 /** Every chunk of one synthesis. */

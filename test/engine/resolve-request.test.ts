@@ -9,6 +9,8 @@ const INFO: EngineInfo = {
   sampleRateHz: 16000,
   voices: ['slt', 'rms'],
   defaultVoice: 'slt',
+  languages: ['en', 'fr'],
+  defaultLanguage: 'en',
   params: {
     speed: { min: 0.5, max: 2, default: 1 },
     seed: { min: 0, max: 100, default: 7, integer: true },
@@ -20,15 +22,21 @@ const MAX_CHARS = 10;
 
 describe('resolveRequest', () => {
   it('fills in the default voice and every default param', () => {
-    assert.deepEqual(resolveRequest({ text: 'Hello.' }, INFO, MAX_CHARS), { text: 'Hello.', voice: 'slt', params: { speed: 1, seed: 7 } });
+    assert.deepEqual(resolveRequest({ text: 'Hello.' }, INFO, MAX_CHARS), { text: 'Hello.', voice: 'slt', language: 'en', params: { speed: 1, seed: 7 } });
   });
 
   it('keeps what was asked and defaults the rest', () => {
     assert.deepEqual(resolveRequest({ text: ' Hi ', voice: 'rms', params: { seed: 3 } }, INFO, MAX_CHARS), {
       text: 'Hi',
       voice: 'rms',
+      language: 'en',
       params: { speed: 1, seed: 3 },
     });
+  });
+
+  it('defaults the language and accepts a known one in any case', () => {
+    assert.equal(resolveRequest({ text: 'a' }, INFO, MAX_CHARS).language, 'en');
+    assert.equal(resolveRequest({ text: 'a', language: 'FR' }, INFO, MAX_CHARS).language, 'fr');
   });
 
   it('accepts both ends of a range', () => {
@@ -50,6 +58,7 @@ describe('resolveRequest', () => {
     { name: 'emoji one code point over', asked: { text: '😀'.repeat(MAX_CHARS + 1) }, code: 'TEXT_TOO_LONG', message: /11 characters/ },
     { name: 'an unknown voice', asked: { text: 'a', voice: 'nobody' }, code: 'UNKNOWN_VOICE', message: /nobody.*slt, rms/ },
     { name: 'a voice differing in case', asked: { text: 'a', voice: 'SLT' }, code: 'UNKNOWN_VOICE' },
+    { name: 'a language the engine does not speak', asked: { text: 'a', language: 'de' }, code: 'UNKNOWN_LANGUAGE', message: /'de'.*en, fr/ },
     { name: 'an unknown param', asked: { text: 'a', params: { temperature: 0.5 } }, code: 'BAD_PARAM', message: /temperature.*speed, seed/ },
     { name: 'a param below its range', asked: { text: 'a', params: { speed: 0.49 } }, code: 'BAD_PARAM', message: /speed.*0.5..2/ },
     { name: 'a param above its range', asked: { text: 'a', params: { speed: 2.01 } }, code: 'BAD_PARAM', message: /speed/ },

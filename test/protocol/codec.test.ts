@@ -31,7 +31,7 @@ describe('client frames round-trip', () => {
     { name: 'minimal start', message: { type: 'start', id: 'a', text: 'Hello.' } },
     {
       name: 'start with every field',
-      message: { type: 'start', id: 'req-1', text: 'Héllo wörld 😀', voice: 'rms', params: { speed: 1.25, seed: 42 }, format: 'f32le' },
+      message: { type: 'start', id: 'req-1', text: 'Héllo wörld 😀', voice: 'rms', language: 'fr', params: { speed: 1.25, seed: 42 }, format: 'f32le' },
     },
     { name: 'start with empty params', message: { type: 'start', id: 'x', text: '', params: {} } },
     { name: `id of ${MAX_ID_CHARS} characters`, message: { type: 'start', id: 'i'.repeat(MAX_ID_CHARS), text: 't' } },
@@ -53,7 +53,7 @@ describe('server frames round-trip', () => {
     {
       name: 'ready',
       message: {
-        type: 'ready', protocol: 1, engine: 'flite', sampleRate: 16000, voices: ['slt', 'rms'], defaultVoice: 'slt',
+        type: 'ready', protocol: 1, engine: 'flite', sampleRate: 16000, voices: ['slt', 'rms'], defaultVoice: 'slt', languages: ['en'], defaultLanguage: 'en',
         params: { speed: { min: 0.5, max: 2, default: 1 } }, limits: { maxTextChars: 5000, maxRequestsPerConnection: 4, maxFrameBytes: 65536 },
       },
     },
@@ -110,6 +110,8 @@ describe('decodeClientMessage rejects', () => {
     { name: 'a map as type that cannot become a string', bytes: packFrame({ type: { toString: 1, valueOf: 2 } }), code: 'UNKNOWN_TYPE' },
     { name: 'no type', bytes: packFrame({ id: 'a', text: 'x' }), code: 'BAD_MESSAGE', message: /no 'type'/ },
     { name: 'start without id', bytes: packFrame({ type: 'start', text: 'x' }), code: 'BAD_MESSAGE', message: /'id'/ },
+    { name: 'start with a numeric language', bytes: packFrame({ type: 'start', id: 'a', text: 'x', language: 7 }), code: 'BAD_MESSAGE', message: /'language'/ },
+    { name: 'start with an empty language', bytes: packFrame({ type: 'start', id: 'a', text: 'x', language: '' }), code: 'BAD_MESSAGE', message: /'language'/ },
     { name: 'start with an empty id', bytes: packFrame({ type: 'start', id: '', text: 'x' }), code: 'BAD_MESSAGE', message: /'id'/ },
     { name: 'start with a numeric id', bytes: packFrame({ type: 'start', id: 1, text: 'x' }), code: 'BAD_MESSAGE', message: /'id'/ },
     { name: 'an id one character too long', bytes: packFrame({ type: 'start', id: 'i'.repeat(MAX_ID_CHARS + 1), text: 'x' }), code: 'BAD_MESSAGE', message: /'id'/ },

@@ -126,6 +126,17 @@ describe('a bad frame gets a coded error and the connection keeps serving', () =
     await assertStillServes(stream);
   });
 
+  it('a language the engine does not speak: UNKNOWN_LANGUAGE; its own language is accepted', async (t) => {
+    const stream = await connect(t);
+    const ready = stream.first as { languages?: string[]; defaultLanguage?: string };
+    assert.deepEqual(ready.languages, ['en']);
+    assert.equal(ready.defaultLanguage, 'en');
+    assertError(await refuse(stream, packFrame({ type: 'start', id: 'l1', text: 'Bonjour.', language: 'fr' })), 'UNKNOWN_LANGUAGE', 'l1');
+    const spoken = await stream.speak('l2', 'Hello.', { language: 'EN' });
+    assert.equal(spoken.end.type, 'done');
+    await assertStillServes(stream);
+  });
+
   it('a param out of range: BAD_PARAM', async (t) => {
     const stream = await connect(t);
     assertError(await refuse(stream, packFrame({ type: 'start', id: 'p1', text: 'Hello.', params: { speed: 2.5 } })), 'BAD_PARAM', 'p1');

@@ -8,12 +8,12 @@ const JSON_TYPE = 'application/json';
 
 describe('parseTtsBody', () => {
   it('reads a minimal body with the defaults: s16le in a WAV', () => {
-    assert.deepEqual(parseTtsBody(json({ text: 'Hi.' }), JSON_TYPE, ''), { text: 'Hi.', voice: undefined, params: undefined, format: 's16le', container: 'wav' });
+    assert.deepEqual(parseTtsBody(json({ text: 'Hi.' }), JSON_TYPE, ''), { text: 'Hi.', voice: undefined, language: undefined, params: undefined, format: 's16le', container: 'wav' });
   });
 
   it('reads every field and the pcm container', () => {
-    const parsed = parseTtsBody(json({ text: 'Hi.', voice: 'rms', params: { speed: 1.5 }, format: 'f32le' }), JSON_TYPE, 'format=pcm');
-    assert.deepEqual(parsed, { text: 'Hi.', voice: 'rms', params: { speed: 1.5 }, format: 'f32le', container: 'pcm' });
+    const parsed = parseTtsBody(json({ text: 'Hi.', voice: 'rms', language: 'en', params: { speed: 1.5 }, format: 'f32le' }), JSON_TYPE, 'format=pcm');
+    assert.deepEqual(parsed, { text: 'Hi.', voice: 'rms', language: 'en', params: { speed: 1.5 }, format: 'f32le', container: 'pcm' });
   });
 
   it('accepts a media type with parameters and any case', () => {

@@ -52,6 +52,8 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     sampleRateHz: MODEL_SAMPLE_RATE_HZ,
     voices: voices.names,
     defaultVoice: voices.defaultVoice,
+    languages: model.tokenizer.languages,
+    defaultLanguage: model.tokenizer.languages.includes('en') ? 'en' : model.tokenizer.languages[0]!,
     params,
     device: model.device,
     details: {
@@ -76,7 +78,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     const groups = splitSentences(request.text, { maxChars: MAX_GROUP_CHARS });
     for (const [index, group] of groups.entries()) {
       if (signal.aborted) return;
-      const text = model.tokenizer.encode(normalizeText(group));
+      const text = model.tokenizer.encode(normalizeText(group), request.language);
       const decoder = new StreamDecoder(createWindowDecoder(model, voice), chunking, MODEL_SAMPLE_RATE_HZ);
       const generation = generateSpeechTokens(
         model,

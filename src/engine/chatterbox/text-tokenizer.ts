@@ -15,6 +15,8 @@ export interface EncodedText {
 /** Text → prompt ids for one model family, whether or not its tokenizer.json adds the wrapper tokens itself. */
 export interface TextTokenizer {
   readonly isMultilingual: boolean;
+  /** Language codes with a `[xx]` token in the vocabulary (multilingual), else just 'en'. */
+  readonly languages: string[];
   /** True when tokenizer.json's post-processor already yields [6563, 255, …, 0, 6561, 6561]. */
   readonly wrapsPrompt: boolean;
   setVariant(variant: ChatterboxVariant): void;
@@ -33,9 +35,15 @@ export function loadTextTokenizer(path: string): TextTokenizer {
   }
   const isMultilingual = tokenizer.token_to_id('[fr]') !== undefined && tokenizer.token_to_id('[de]') !== undefined;
   let variant: ChatterboxVariant = isMultilingual ? 'multilingual' : 'english';
+  const languages = isMultilingual
+    ? [...tokenizer.get_vocab(true).keys()].flatMap((token) => /^\[([a-z]{2,3})\]$/.exec(token)?.[1] ?? []).sort()
+    : ['en'];
 
   return {
     isMultilingual,
+    get languages() {
+      return variant === 'multilingual' ? languages : ['en'];
+    },
     wrapsPrompt,
     setVariant(v) {
       variant = v;

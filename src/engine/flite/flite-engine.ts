@@ -61,6 +61,8 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
     sampleRateHz: SAMPLE_RATE_HZ,
     voices: Object.keys(VOICE_GAIN_DB),
     defaultVoice: 'slt',
+    languages: ['en'],
+    defaultLanguage: 'en',
     params: { speed: { min: 0.5, max: 2, default: 1 } },
     device: 'cpu (wasm)',
     details: {},

@@ -3,6 +3,7 @@ import { copyFile, cp, mkdtemp, readFile, rm, stat, truncate, unlink, writeFile 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { createChatterboxEngine } from '../../../src/engine/chatterbox/chatterbox-engine.js';
 import { loadChatterboxModel, type ChatterboxModel } from '../../../src/engine/chatterbox/chatterbox-model.js';
 import { TOKENS } from '../../../src/engine/chatterbox/text-tokenizer.js';
 import { createVoiceBank, listVoiceFiles } from '../../../src/engine/chatterbox/voice-bank.js';
@@ -125,10 +126,21 @@ describe('loadChatterboxModel', { timeout: 60_000 }, () => {
     const model = await load(dir);
     try {
       assert.equal(model.variant, 'multilingual');
+      assert.deepEqual(model.tokenizer.languages, ['de', 'fr'], 'the languages come from the [xx] tokens');
       const { ids } = model.tokenizer.encode('Bonjour.', 'fr');
       assert.deepEqual(ids.slice(0, 3), [TOKENS.exaggeration, TOKENS.startText, json.model.vocab['[fr]']]);
     } finally {
       await model.release();
+    }
+    const engine = await createChatterboxEngine({ kind: 'chatterbox', modelDir: dir, device: 'cpu', dtype: 'fp32', gpu: 0 });
+    try {
+      assert.deepEqual(engine.info.languages, ['de', 'fr']);
+      assert.equal(engine.info.defaultLanguage, 'de', 'without [en], the first language is the default');
+      const chunks = [];
+      for await (const chunk of engine.synthesize({ text: 'Bonjour.', voice: 'default', language: 'fr', params: { temperature: 0, max_new_tokens: 12 } }, new AbortController().signal)) chunks.push(chunk);
+      assert.ok(chunks.length > 0, 'a French request speaks');
+    } finally {
+      await engine.close();
     }
   });
 

@@ -14,7 +14,7 @@ const PARAGRAPH =
   'and many systems now sound natural. Would you like to hear more? I certainly would!';
 
 function collect(engine: Engine, text: string, voice = 'slt', speed = 1, signal = new AbortController().signal): Promise<AudioChunk[]> {
-  return collectChunks(engine, { text, voice, params: { speed } }, signal);
+  return collectChunks(engine, { text, voice, language: 'en', params: { speed } }, signal);
 }
 
 /** RMS in dBFS over the 20 ms frames louder than -40 dBFS, so pauses do not dilute it. */
@@ -63,6 +63,8 @@ describe('createFliteEngine', async () => {
       sampleRateHz: 16_000,
       voices: ['slt', 'rms', 'awb', 'kal16'],
       defaultVoice: 'slt',
+      languages: ['en'],
+      defaultLanguage: 'en',
       params: { speed: { min: 0.5, max: 2, default: 1 } },
       device: 'cpu (wasm)',
       details: {},
@@ -120,7 +122,7 @@ describe('createFliteEngine', async () => {
     const text = Array.from({ length: 10 }, (_, i) => `This is sentence number ${i + 1}.`).join(' ');
     const controller = new AbortController();
     let afterAbort = 0;
-    for await (const chunk of engine.synthesize({ text, voice: 'slt', params: { speed: 1 } }, controller.signal)) {
+    for await (const chunk of engine.synthesize({ text, voice: 'slt', language: 'en', params: { speed: 1 } }, controller.signal)) {
       assert.ok(chunk.pcm.length > 0);
       if (controller.signal.aborted) afterAbort++;
       else controller.abort();
@@ -136,7 +138,7 @@ describe('createFliteEngine', async () => {
       ticked = true;
     });
     const tickedAt: boolean[] = [];
-    for await (const chunk of engine.synthesize({ text, voice: 'kal16', params: { speed: 1 } }, new AbortController().signal)) {
+    for await (const chunk of engine.synthesize({ text, voice: 'kal16', language: 'en', params: { speed: 1 } }, new AbortController().signal)) {
       assert.ok(chunk.pcm.length > 0);
       tickedAt.push(ticked);
     }
@@ -169,11 +171,11 @@ describe('createFliteEngine', async () => {
 
   it('rejects bad requests with their error codes', async () => {
     const cases: Array<[Parameters<Engine['synthesize']>[0], string]> = [
-      [{ text: 'Hi.', voice: 'kal', params: { speed: 1 } }, 'UNKNOWN_VOICE'],
-      [{ text: 'Hi.', voice: '/tmp/evil.flitevox', params: { speed: 1 } }, 'UNKNOWN_VOICE'],
-      [{ text: 'Hi.', voice: 'slt', params: { speed: 3 } }, 'BAD_PARAM'],
-      [{ text: 'Hi.', voice: 'slt', params: { speed: Number.NaN } }, 'BAD_PARAM'],
-      [{ text: ' \n\t ', voice: 'slt', params: { speed: 1 } }, 'TEXT_EMPTY'],
+      [{ text: 'Hi.', voice: 'kal', language: 'en', params: { speed: 1 } }, 'UNKNOWN_VOICE'],
+      [{ text: 'Hi.', voice: '/tmp/evil.flitevox', language: 'en', params: { speed: 1 } }, 'UNKNOWN_VOICE'],
+      [{ text: 'Hi.', voice: 'slt', language: 'en', params: { speed: 3 } }, 'BAD_PARAM'],
+      [{ text: 'Hi.', voice: 'slt', language: 'en', params: { speed: Number.NaN } }, 'BAD_PARAM'],
+      [{ text: ' \n\t ', voice: 'slt', language: 'en', params: { speed: 1 } }, 'TEXT_EMPTY'],
     ];
     for (const [request, code] of cases) {
       await assert.rejects(
