@@ -16,6 +16,8 @@ const ui = {
   text: element<HTMLTextAreaElement>('text'),
   charCount: element('char-count'),
   voice: element<HTMLSelectElement>('voice'),
+  language: element<HTMLSelectElement>('language'),
+  languageField: element<HTMLElement>('language-field'),
   prebuffer: element<HTMLInputElement>('prebuffer'),
   params: element('params'),
   resetParams: element<HTMLButtonElement>('reset-params'),
@@ -85,19 +87,28 @@ function updateCharCount(): void {
   ui.charCount.classList.toggle('over', max !== undefined && count > max);
 }
 
-/** Fills the voice list and parameters from `ready`, keeping the user's choices where they still apply. */
-function applyReady(ready: ReadyMessage): void {
-  const chosen = ui.voice.value;
-  ui.voice.replaceChildren(
-    ...ready.voices.map((voice) => {
+/** Fills a select with `values`, marking the default and keeping the user's choice where it still applies. */
+function fillSelect(select: HTMLSelectElement, values: readonly string[], fallback: string): void {
+  const chosen = select.value;
+  select.replaceChildren(
+    ...values.map((value) => {
       const option = document.createElement('option');
-      option.value = voice;
-      option.textContent = voice === ready.defaultVoice ? `${voice} (default)` : voice;
+      option.value = value;
+      option.textContent = value === fallback ? `${value} (default)` : value;
       return option;
     }),
   );
-  ui.voice.value = ready.voices.includes(chosen) ? chosen : ready.defaultVoice;
-  ui.voice.disabled = false;
+  select.value = values.includes(chosen) ? chosen : fallback;
+  select.disabled = false;
+}
+
+/** Fills the voice and language lists and the parameters from `ready`. */
+function applyReady(ready: ReadyMessage): void {
+  fillSelect(ui.voice, ready.voices, ready.defaultVoice);
+  // Older servers send no languages; English-only ones send just one, which needs no choice.
+  const languages = ready.languages ?? [];
+  ui.languageField.hidden = languages.length < 2;
+  if (languages.length > 0) fillSelect(ui.language, languages, ready.defaultLanguage);
   if (!params) params = createParamsForm(ui.params, ready.params);
   ui.serverInfo.textContent = `${ready.engine} engine · ${ready.sampleRate.toLocaleString('en')} Hz · protocol ${ready.protocol} · up to ${ready.limits.maxTextChars.toLocaleString('en')} characters per request`;
   updateCharCount();
@@ -213,7 +224,11 @@ async function speak(): Promise<void> {
   const u: Utterance = {
     token: audio.begin(),
     player: audio,
-    stream: opened.speak(ui.text.value, { voice: ui.voice.value || undefined, params: params?.values() }),
+    stream: opened.speak(ui.text.value, {
+      voice: ui.voice.value || undefined,
+      language: ui.languageField.hidden ? undefined : ui.language.value || undefined,
+      params: params?.values(),
+    }),
     recording: createRecording(opened.ready.sampleRate),
     clickedAtMs,
     chunks: 0,
