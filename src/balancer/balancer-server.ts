@@ -3,6 +3,7 @@ import type { BalancerConfig } from '../config/balancer-config.js';
 import type { Logger } from '../logging/logger.js';
 import { TtsError } from '../protocol/errors.js';
 import { ResponseGuard } from '../transport/uws/http-io.js';
+import { waitUntilIdle } from '../service/drain-on-signal.js';
 import { attachMetricsRoute } from '../transport/uws/metrics-route.js';
 import { attachStaticRoutes } from '../transport/uws/static-route.js';
 import { listen } from '../transport/uws/listen.js';
@@ -83,10 +84,7 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
     startDraining() {
       draining = true;
     },
-    async whenIdle(timeoutMs) {
-      const deadline = Date.now() + timeoutMs;
-      while (activeRequests() > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    },
+    whenIdle: (timeoutMs) => waitUntilIdle(() => activeRequests() > 0, timeoutMs),
     async close(code = 1001) {
       draining = true;
       pool.stop();

@@ -3,6 +3,7 @@ import { createBalancerServer } from '../balancer/balancer-server.js';
 import { BALANCER_SETTINGS, parseBalancerConfig } from '../config/balancer-config.js';
 import { describeSettings, flagOptions } from '../config/settings.js';
 import { createLogger } from '../logging/logger.js';
+import { drainOnSignals } from '../service/drain-on-signal.js';
 import { notifySystemd } from '../service/systemd-notify.js';
 
 /** `chatterbox balance`: the load balancer. Drains on SIGTERM/SIGINT (sessions end with 1012), then exits. */
@@ -18,25 +19,9 @@ export async function balanceCommand(argv: string[]): Promise<void> {
   process.send?.({ type: 'listening', port: server.port });
   void notifySystemd({ ready: true, status: `balancing ${config.backends.length} workers on port ${server.port}` }, root);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    root.info({ component: 'balancer', signal, drainTimeoutSec: config.drainTimeoutSec }, 'draining');
-    server.startDraining();
-    void notifySystemd({ stopping: true, status: 'draining' }, root);
-    await server.whenIdle(config.drainTimeoutSec * 1000);
-    await server.close(1012);
-    root.info({ component: 'balancer' }, 'stopped');
-    root.flush();
-    setImmediate(() => process.exit(0));
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM').catch(exitOnStopFailure));
-  process.on('SIGINT', () => void stop('SIGINT').catch(exitOnStopFailure));
-}
-
-/** A shutdown that itself failed: say so and exit non-zero rather than hang or crash on an unhandled rejection. */
-function exitOnStopFailure(err: unknown): never {
-  console.error('shutdown failed:', err);
-  process.exit(1);
+  // A balancer that drained ends its sessions with 1012 (service restart): clients reconnect elsewhere.
+  drainOnSignals({ startDraining: () => server.startDraining(), whenIdle: (ms) => server.whenIdle(ms), close: () => server.close(1012) }, {
+    drainTimeoutSec: config.drainTimeoutSec,
+    logger: root.child({ component: 'balancer' }),
+  });
 }

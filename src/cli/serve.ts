@@ -5,6 +5,7 @@ import type { EngineSpec } from '../engine/engine-spec.js';
 import { createEngineHost } from '../engine/host/engine-host.js';
 import { createLogger } from '../logging/logger.js';
 import { createWorkerServer } from '../server/worker-server.js';
+import { drainOnSignals } from '../service/drain-on-signal.js';
 import { notifySystemd } from '../service/systemd-notify.js';
 
 /** The engine a worker config asks for: Chatterbox when a model directory is set, Flite otherwise. */
@@ -38,25 +39,5 @@ export async function serveCommand(argv: string[]): Promise<void> {
   process.send?.({ type: 'listening', port: server.port });
   void notifySystemd({ ready: true, status: `serving (${spec.kind}) on port ${server.port}` }, logger);
 
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal, drainTimeoutSec: config.drainTimeoutSec }, 'draining');
-    server.startDraining();
-    void notifySystemd({ stopping: true, status: 'draining' }, logger);
-    await server.whenIdle(config.drainTimeoutSec * 1000);
-    await server.close();
-    logger.info('stopped');
-    logger.flush();
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void stop('SIGTERM').catch(exitOnStopFailure));
-  process.on('SIGINT', () => void stop('SIGINT').catch(exitOnStopFailure));
-}
-
-/** A shutdown that itself failed: say so and exit non-zero rather than hang or crash on an unhandled rejection. */
-function exitOnStopFailure(err: unknown): never {
-  console.error('shutdown failed:', err);
-  process.exit(1);
+  drainOnSignals(server, { drainTimeoutSec: config.drainTimeoutSec, logger });
 }

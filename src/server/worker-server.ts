@@ -7,6 +7,7 @@ import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
 import { ResponseGuard } from '../transport/uws/http-io.js';
 import { handleTts } from './uws/tts-route.js';
+import { waitUntilIdle } from '../service/drain-on-signal.js';
 import { attachMetricsRoute } from '../transport/uws/metrics-route.js';
 import { attachStaticRoutes } from '../transport/uws/static-route.js';
 import { listen } from '../transport/uws/listen.js';
@@ -89,12 +90,7 @@ export function createWorkerServer(options: WorkerServerOptions, engine: HostedE
       startDraining() {
         draining = true;
       },
-      async whenIdle(timeoutMs) {
-        const deadline = Date.now() + timeoutMs;
-        while ((admission.active > 0 || admission.queued > 0) && Date.now() < deadline) {
-          await new Promise((r) => setTimeout(r, 50));
-        }
-      },
+      whenIdle: (timeoutMs) => waitUntilIdle(() => admission.active > 0 || admission.queued > 0, timeoutMs),
       async close() {
         draining = true;
         if (listening) uWS.us_listen_socket_close(listening);
