@@ -106,7 +106,8 @@ export function buildConditionalDecoder(seed: number, lookaheadTokens = 0): Grap
 
 /**
  * `pitch` [B, T, 1] times 1 + Σ_{j=1..R} (0.2 / j)·tanh(w[token t+j]): each token's pitch bent by the R tokens after
- * it (up to about ±20 % per neighbour, enough that a missing neighbour is plainly audible), zeros past the end.
+ * it (up to about ±20 % by the next one, ±20/j % by the j-th: a missing neighbour is plainly audible), zeros past
+ * the end.
  */
 function bendByRightContext(g: GraphBuilder, seed: number, tokens: string, tokenCount: string, pitch: string, lookahead: number): string {
   if (lookahead === 0) return pitch;
