@@ -1,11 +1,13 @@
 import { benchBalancer } from './balancer-bench.js';
 import { benchEngine } from './engine-bench.js';
+import { benchSeams } from './seam-bench.js';
 import { benchWorker } from './worker-bench.js';
 
 // `npm run bench`: every benchmark section, printed as tables. Sections measure side by side in one run.
 const SECTIONS: Record<string, () => Promise<void>> = {
   worker: benchWorker,
   engine: benchEngine,
+  seams: benchSeams,
   balancer: benchBalancer,
 };
 
