@@ -14,7 +14,7 @@ export interface ProviderPlan {
   reason: string;
 }
 
-/** True when onnxruntime-node's CUDA provider library was installed (npm ci --onnxruntime-node-install=cuda12). */
+/** True when onnxruntime-node's CUDA provider library was installed (npm run install-cuda). */
 export function cudaProviderInstalled(): boolean {
   const binding = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
   const binRoot = join(binding, '..', 'bin');
@@ -40,7 +40,7 @@ export function planProviders(choice: DeviceChoice, gpu: number, hasCuda: () => 
       return {
         providers: ['cpu'],
         device: 'cpu',
-        reason: 'CUDA provider libraries are not installed (reinstall with npm ci --onnxruntime-node-install=cuda12 on a GPU host); using CPU',
+        reason: 'CUDA provider libraries are not installed (run npm run install-cuda on a GPU host); using CPU',
       };
   }
 }
