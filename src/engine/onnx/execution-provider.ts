@@ -2,7 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-export type DeviceChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+/** The values of `--device`. */
+export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
 /** The execution providers to try, in order, and why. */
 export interface ProviderPlan {
