@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
 import { loadChatterboxModel, signaturesOf } from '../engine/chatterbox/chatterbox-model.js';
-import type { DeviceChoice } from '../engine/onnx/execution-provider.js';
-import { findModelFiles, type ModelDtype } from '../engine/onnx/model-files.js';
+import { DEVICE_CHOICES } from '../engine/onnx/execution-provider.js';
+import { MODEL_DTYPES, findModelFiles } from '../engine/onnx/model-files.js';
 import { loadSessions, releaseAll } from '../engine/onnx/load-sessions.js';
 import { TtsError } from '../protocol/errors.js';
+import { UsageError, parseChoiceFlag, parseIntegerFlag } from './usage-error.js';
 
 const HELP = `Usage: chatterbox check-model DIR [--dtype fp32|fp16|q8|q4|q4f16] [--device auto|cpu|cuda|webgpu] [--gpu N]
 
@@ -17,15 +18,16 @@ export async function checkModelCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: { dtype: { type: 'string', default: 'fp32' }, device: { type: 'string', default: 'cpu' }, gpu: { type: 'string', default: '0' }, help: { type: 'boolean', short: 'h' } },
   });
-  const dir = positionals[0];
-  if (values.help || dir === undefined) {
+  if (values.help) {
     console.log(HELP);
-    if (dir === undefined && !values.help) process.exitCode = 2;
     return;
   }
-  const dtype = values.dtype as ModelDtype;
-  const device = values.device as DeviceChoice;
-  const gpu = Number(values.gpu);
+  const [dir, ...extra] = positionals;
+  if (dir === undefined) throw new UsageError('no model directory given');
+  if (extra.length > 0) throw new UsageError(`one model directory expected, got ${positionals.length}`);
+  const dtype = parseChoiceFlag('--dtype', values.dtype, MODEL_DTYPES);
+  const device = parseChoiceFlag('--device', values.device, DEVICE_CHOICES);
+  const gpu = parseIntegerFlag('--gpu', values.gpu, 0, 1023);
 
   const { files } = findModelFiles(dir, dtype);
   const loaded = await loadSessions(files, device, gpu);

@@ -1,12 +1,37 @@
 import { parseArgs } from 'node:util';
 import { TtsClient } from '../../client/node/tts-client.js';
-import { WavFileWriter } from '../../client/node/wav-file-writer.js';
-import { TtsError } from '../protocol/errors.js';
+import { BALANCER_SETTINGS } from '../config/balancer-config.js';
+import { UsageError, parseParamsFlag } from './usage-error.js';
+import { STDOUT_PATH, openWavOutput, type WavOutput } from './wav-output.js';
 
-const HELP = `Usage: chatterbox say "text" [--url ws://127.0.0.1:6093] [--voice NAME] [--language xx] [--params JSON] [-o out.wav]
+/** `npm start` serves clients on the balancer's port; workers (6093, …) are for the balancer. */
+const DEFAULT_URL = `ws://127.0.0.1:${BALANCER_SETTINGS.port.default}`;
 
-Speaks the text through a running worker or balancer. With -o the WAV is written as chunks arrive;
-either way it prints time to first audio, real-time factor and duration.`;
+const HELP = `Usage: chatterbox say ["text"] [--url ${DEFAULT_URL}] [--voice NAME] [--language xx] [--params JSON] [-o out.wav | -o -]
+
+Speaks the text through a running balancer (the default URL, as 'npm start' runs it) or worker
+(--url, or CHATTERBOX_URL). Without a text argument it reads the text from stdin.
+-o FILE writes a WAV as chunks arrive; -o - streams the WAV to stdout (for a pipe into a player).
+Prints time to first audio, real-time factor and duration: on stdout, or on stderr with -o -.
+Exits 2 for a bad command line, 1 when the request fails.`;
+
+/** The URL's protocol, checked before connecting so a typo is a usage error rather than a connection failure. */
+function parseUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UsageError(`--url '${value}' is not a URL; expected e.g. ${DEFAULT_URL}`);
+  }
+  if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) throw new UsageError(`--url '${value}' must start with ws:// or wss://`);
+  return value;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 /** `chatterbox say`: a command-line client of the streaming endpoint. */
 export async function sayCommand(argv: string[]): Promise<void> {
@@ -14,7 +39,7 @@ export async function sayCommand(argv: string[]): Promise<void> {
     args: argv,
     allowPositionals: true,
     options: {
-      url: { type: 'string', default: process.env.CHATTERBOX_URL ?? 'ws://127.0.0.1:6093' },
+      url: { type: 'string', default: process.env.CHATTERBOX_URL ?? DEFAULT_URL },
       voice: { type: 'string' },
       language: { type: 'string' },
       params: { type: 'string' },
@@ -26,35 +51,33 @@ export async function sayCommand(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const text = positionals.join(' ');
-  if (text.trim() === '') throw new TtsError('TEXT_EMPTY', `no text given\n\n${HELP}`);
-  let params: Record<string, number> | undefined;
-  if (values.params !== undefined) {
-    try {
-      params = JSON.parse(values.params) as Record<string, number>;
-    } catch {
-      throw new TtsError('BAD_JSON', '--params must be a JSON object, e.g. \'{"temperature":0.7}\'');
-    }
-  }
+  const url = parseUrl(values.url);
+  const params = values.params === undefined ? undefined : parseParamsFlag('--params', values.params);
+  const fromStdin = positionals.length === 0 && !process.stdin.isTTY;
+  const text = fromStdin ? await readStdin() : positionals.join(' ');
+  if (text.trim() === '') throw new UsageError(fromStdin ? 'the text on stdin is empty' : 'no text given: pass it as an argument or on stdin');
+  // With the WAV on stdout, everything else goes to stderr so the pipe carries only audio.
+  const report = values.output === STDOUT_PATH ? console.error : console.log;
 
-  const client = await TtsClient.connect(values.url);
+  const client = await TtsClient.connect(url);
   const rate = client.ready.sampleRate;
-  const writer = values.output === undefined ? undefined : await WavFileWriter.create(values.output, rate, 's16le');
+  let output: WavOutput | undefined;
   try {
+    output = values.output === undefined ? undefined : await openWavOutput(values.output, rate);
     const stream = client.speak(text, {
       ...(values.voice === undefined ? {} : { voice: values.voice }),
       ...(values.language === undefined ? {} : { language: values.language }),
       ...(params ? { params } : {}),
     });
-    for await (const chunk of stream) await writer?.append(chunk.pcm);
+    for await (const chunk of stream) await output?.append(chunk.pcm);
     const done = await stream.done;
     const seconds = done.samples / rate;
-    console.log(
+    report(
       `ttfa ${done.metrics.ttfaMs.toFixed(0)} ms  rtf ${done.metrics.rtf.toFixed(3)}  duration ${seconds.toFixed(2)} s  ` +
-        `chunks ${done.chunks}  engine ${client.ready.engine} @ ${rate} Hz${values.output ? `  → ${values.output}` : ''}`,
+        `chunks ${done.chunks}  engine ${client.ready.engine} @ ${rate} Hz${values.output ? `  → ${values.output === STDOUT_PATH ? 'stdout' : values.output}` : ''}`,
     );
   } finally {
-    await writer?.close();
+    await output?.close();
     await client.close();
   }
 }

@@ -5,10 +5,10 @@ import { normalizeText } from '../engine/chatterbox/normalize-text.js';
 import { chatterboxParamInfo, toSamplerParams } from '../engine/chatterbox/sampler-params.js';
 import { createRandomSeed } from '../engine/chatterbox/seeded-random.js';
 import { createVoiceBank, listVoiceFiles } from '../engine/chatterbox/voice-bank.js';
-import type { DeviceChoice } from '../engine/onnx/execution-provider.js';
-import type { ModelDtype } from '../engine/onnx/model-files.js';
+import { DEVICE_CHOICES } from '../engine/onnx/execution-provider.js';
+import { MODEL_DTYPES } from '../engine/onnx/model-files.js';
 import { resolveRequest } from '../engine/resolve-request.js';
-import { TtsError } from '../protocol/errors.js';
+import { UsageError, parseChoiceFlag, parseParamsFlag } from './usage-error.js';
 
 const HELP = `Usage: chatterbox tokens --model DIR "text" [--params JSON] [--voice NAME] [--voices-dir DIR] [--dtype fp32] [--device cpu]
 
@@ -30,19 +30,17 @@ export async function tokensCommand(argv: string[]): Promise<void> {
       help: { type: 'boolean', short: 'h' },
     },
   });
-  const text = positionals.join(' ');
-  if (values.help || values.model === undefined || text.trim() === '') {
+  if (values.help) {
     console.log(HELP);
-    if (!values.help) process.exitCode = 2;
     return;
   }
-  let asked: Record<string, number> = {};
-  try {
-    if (values.params !== undefined) asked = JSON.parse(values.params) as Record<string, number>;
-  } catch {
-    throw new TtsError('BAD_JSON', '--params must be a JSON object');
-  }
-  const model = await loadChatterboxModel(values.model, { dtype: values.dtype as ModelDtype, device: values.device as DeviceChoice, gpu: 0 });
+  const text = positionals.join(' ');
+  if (values.model === undefined) throw new UsageError('--model DIR is required');
+  if (text.trim() === '') throw new UsageError('no text given');
+  const asked = values.params === undefined ? {} : parseParamsFlag('--params', values.params);
+  const dtype = parseChoiceFlag('--dtype', values.dtype, MODEL_DTYPES);
+  const device = parseChoiceFlag('--device', values.device, DEVICE_CHOICES);
+  const model = await loadChatterboxModel(values.model, { dtype, device, gpu: 0 });
   try {
     const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, values['voices-dir']));
     const languages = model.tokenizer.languages;

@@ -2,6 +2,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { TtsError } from '../protocol/errors.js';
+import { parseIntegerFlag } from './usage-error.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/chatterbox.js', import.meta.url));
 
@@ -69,9 +70,9 @@ export async function upCommand(argv: string[]): Promise<void> {
     console.log(HELP);
     return;
   }
-  const workers = Number(values.workers);
-  const workerPort = Number(values['worker-port']);
-  if (!Number.isInteger(workers) || workers < 1 || !Number.isInteger(workerPort)) throw new TtsError('BAD_PARAM', '--workers and --worker-port must be positive integers');
+  const workers = parseIntegerFlag('--workers', values.workers, 1, 1024);
+  const workerPort = parseIntegerFlag('--worker-port', values['worker-port'], 1, 65535);
+  parseIntegerFlag('--port', values.port, 1, 65535);
   let stopping = false;
   const isStopping = () => stopping;
   const ports = workerPorts(workers, workerPort, Number(values.port));

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
@@ -9,6 +10,7 @@ import { decodeWav } from '../../src/audio/wav.js';
 import { SPEECH_RMS_FLOOR, readWavHeader, wordCount } from '../helpers/audio.js';
 import { runChatterboxCli as chatterbox } from '../helpers/cli.js';
 import { withTimeout } from '../helpers/raw-stream.js';
+import { WebSocketServer } from 'ws';
 import { spawnWorkerProcess, startTestWorker, type TestWorker } from '../helpers/worker.js';
 
 async function tempDir(t: TestContext): Promise<string> {
@@ -40,6 +42,12 @@ async function assertSpeechWav(path: string, text: string): Promise<number> {
 
 const TEXT = 'Hello from the command line, written to a file.';
 
+/** Asserts that a failed run explained itself in one line, without a stack trace. */
+function assertOneLineError(stderr: string): void {
+  assert.equal(stderr.trim().split('\n').length, 1, stderr);
+  assert.doesNotMatch(stderr, /^\s+at /m);
+}
+
 describe('chatterbox say against an in-process worker', () => {
   let worker: TestWorker;
   before(async () => {
@@ -70,12 +78,46 @@ describe('chatterbox say against an in-process worker', () => {
     const { code, stderr } = await chatterbox(['say', TEXT, '--url', worker.wsUrl, '--voice', 'nobody']);
     assert.equal(code, 1);
     assert.match(stderr, /error UNKNOWN_VOICE: /);
+    assertOneLineError(stderr);
   });
 
   it('exits 1 with NO_BACKEND when nothing listens at the url', async () => {
     const { code, stderr } = await chatterbox(['say', TEXT, '--url', 'ws://127.0.0.1:1']);
     assert.equal(code, 1);
     assert.match(stderr, /error NO_BACKEND: /);
+    assertOneLineError(stderr);
+  });
+
+  it('with -o - writes only the WAV to stdout, streamed, and the metrics to stderr', async () => {
+    const { code, stdoutBytes, stderr } = await chatterbox(['say', TEXT, '--url', worker.wsUrl, '-o', '-']);
+    assert.equal(code, 0, stderr);
+    const header = readWavHeader(stdoutBytes);
+    assert.equal(header.riff, 'RIFF');
+    assert.equal(header.sampleRateHz, 16000);
+    assert.equal(header.bitsPerSample, 16);
+    // Stdout cannot seek back, so the sizes say "unknown" and everything after the header is audio.
+    assert.equal(header.dataSize, 0xffffffff);
+    assert.equal((stdoutBytes.byteLength - 44) % 2, 0);
+    const wav = decodeWav(stdoutBytes);
+    const seconds = wav.samples.length / wav.sampleRateHz;
+    assert.ok(seconds >= 0.15 * wordCount(TEXT) && seconds <= 1.0 * wordCount(TEXT), `${seconds} s`);
+    assert.ok(rms(wav.samples) > SPEECH_RMS_FLOOR);
+    assert.match(stderr, /ttfa \d+ ms\s+rtf [\d.]+\s+duration [\d.]+ s.*→ stdout/);
+  });
+
+  it('reads the text from stdin when no text argument is given', async (t) => {
+    const out = join(await tempDir(t), 'stdin.wav');
+    const { code, stderr } = await chatterbox(['say', '--url', worker.wsUrl, '-o', out], { stdin: `${TEXT}\n` });
+    assert.equal(code, 0, stderr);
+    await assertSpeechWav(out, TEXT);
+  });
+
+  it('a missing output directory is one line and exit 1, not a stack trace', async (t) => {
+    const out = join(await tempDir(t), 'missing-dir', 'x.wav');
+    const { code, stderr } = await chatterbox(['say', TEXT, '--url', worker.wsUrl, '-o', out]);
+    assert.equal(code, 1);
+    assert.match(stderr, /ENOENT.*missing-dir/);
+    assertOneLineError(stderr);
   });
 });
 
@@ -92,5 +134,31 @@ describe('chatterbox serve and say as two processes', () => {
     const [code] = (await withTimeout(exited, 10_000, 'the worker to exit')) as [number | null];
     assert.equal(code, 0, output());
     assert.match(output(), /"msg":"stopped"/);
+  });
+});
+
+describe('chatterbox say without --url', () => {
+  it('speaks to the balancer port, 6095, as npm start serves it', async (t) => {
+    // A plain listener on 6095 (exclusive, so no running backend shares it) that records the upgrade and closes.
+    const http = createServer();
+    const listening = await new Promise<boolean>((resolve) => {
+      http.once('error', () => resolve(false));
+      http.listen(6095, '127.0.0.1', () => resolve(true));
+    });
+    if (!listening) return t.skip('port 6095 is in use on this machine');
+    t.after(() => http.close());
+    const paths: string[] = [];
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (ws, req) => {
+      paths.push(req.url ?? '');
+      ws.close(1011, 'test listener');
+    });
+    t.after(() => wss.close());
+    const env = { ...process.env };
+    delete env.CHATTERBOX_URL;
+    const { code, stderr } = await chatterbox(['say', TEXT], { env });
+    assert.deepEqual(paths, ['/v1/stream']);
+    assert.equal(code, 1);
+    assert.match(stderr, /error NO_BACKEND: connection closed before ready \(1011 test listener\)/);
   });
 });

@@ -2,7 +2,9 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 
-export type DeviceChoice = 'auto' | 'cpu' | 'cuda' | 'webgpu';
+/** The values of `--device`. */
+export const DEVICE_CHOICES = ['auto', 'cpu', 'cuda', 'webgpu'] as const;
+export type DeviceChoice = (typeof DEVICE_CHOICES)[number];
 
 /** The execution providers to try, in order, and why. */
 export interface ProviderPlan {
@@ -14,7 +16,7 @@ export interface ProviderPlan {
   reason: string;
 }
 
-/** True when onnxruntime-node's CUDA provider library was installed (npm ci --onnxruntime-node-install=cuda12). */
+/** True when onnxruntime-node's CUDA provider library was installed (npm run install-cuda). */
 export function cudaProviderInstalled(): boolean {
   const binding = dirname(createRequire(import.meta.url).resolve('onnxruntime-node'));
   const binRoot = join(binding, '..', 'bin');
@@ -40,7 +42,7 @@ export function planProviders(choice: DeviceChoice, gpu: number, hasCuda: () => 
       return {
         providers: ['cpu'],
         device: 'cpu',
-        reason: 'CUDA provider libraries are not installed (reinstall with npm ci --onnxruntime-node-install=cuda12 on a GPU host); using CPU',
+        reason: 'CUDA provider libraries are not installed (run npm run install-cuda on a GPU host); using CPU',
       };
   }
 }

@@ -5,7 +5,9 @@ import { join } from 'node:path';
 export const GRAPH_NAMES = ['speech_encoder', 'embed_tokens', 'language_model', 'conditional_decoder'] as const;
 export type GraphName = (typeof GRAPH_NAMES)[number];
 
-export type ModelDtype = 'fp32' | 'fp16' | 'q8' | 'q4' | 'q4f16';
+/** The weight precisions an onnx-community export may ship. */
+export const MODEL_DTYPES = ['fp32', 'fp16', 'q8', 'q4', 'q4f16'] as const;
+export type ModelDtype = (typeof MODEL_DTYPES)[number];
 
 /** File-name suffix of each dtype variant in the onnx-community layout. */
 export const DTYPE_SUFFIX: Record<ModelDtype, string> = { fp32: '', fp16: '_fp16', q8: '_quantized', q4: '_q4', q4f16: '_q4f16' };
