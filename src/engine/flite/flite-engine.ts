@@ -62,7 +62,9 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
   try {
     runFlite(module, ['-voice', 'slt', '-t', 'ok']);
   } catch (err) {
-    throw new TtsError('ENGINE_FAILED', 'flite fails on a one-word text', { cause: err });
+    // Failing on 'ok' is a broken module, not a text it cannot read.
+    if (err instanceof TtsError && err.code === 'TEXT_UNSPEAKABLE') throw new TtsError('ENGINE_FAILED', 'flite crashed on a one-word text', { cause: err });
+    throw err;
   }
 
   const info: EngineInfo = {
