@@ -78,9 +78,12 @@ function sentenceEnds(line: string, language: string | undefined): number[] {
   return [...candidates].sort((a, b) => a - b).filter((position) => !continuesSentence(line, position));
 }
 
+/** Characters either side of a cut that the rules look at; slicing whole lines made long texts quadratic. */
+const CONTEXT_CHARS = 64;
+
 function continuesSentence(line: string, position: number): boolean {
-  const before = line.slice(0, position).trimEnd();
-  const after = line.slice(position);
+  const before = line.slice(Math.max(0, position - CONTEXT_CHARS), position).trimEnd();
+  const after = line.slice(position, position + CONTEXT_CHARS);
   const next = after.trimStart();
   if (next === '') return false;
   // A lowercase word after the mark continues the sentence ("“Really?” she asked", "approx. five").
