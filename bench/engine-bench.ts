@@ -1,6 +1,7 @@
 import type ort from 'onnxruntime-node';
 import { TtsClient } from '../client/node/tts-client.js';
 import { loadChatterboxModel } from '../src/engine/chatterbox/chatterbox-model.js';
+import { runSession } from '../src/engine/onnx/half-bits.js';
 import { emptyCacheTensor, floatTensor, int64Tensor, type Feeds } from '../src/engine/onnx/tensors.js';
 import { spawnWorkerProcess } from '../test/helpers/worker.js';
 import { measureGeneration } from './generation-speed.js';
@@ -28,7 +29,7 @@ async function stepCost(dtype: 'fp32' | 'fp16', steps: number, bucket: number): 
     feeds.attention_mask = int64Tensor(new Array<number>(length).fill(1), [1, length]);
     if (lm.hasPositionIds) feeds.position_ids = int64Tensor([length - 1], [1, 1]);
     const t0 = performance.now();
-    const out = await model.sessions.language_model.run(feeds);
+    const out = await runSession(model.sessions.language_model, feeds);
     times.push(performance.now() - t0);
     const past: Feeds = {};
     for (const [name, tensor] of Object.entries(out)) if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = tensor as ort.Tensor;

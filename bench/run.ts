@@ -1,5 +1,6 @@
 import { benchBalancer } from './balancer-bench.js';
 import { benchEngine } from './engine-bench.js';
+import { benchSeams } from './seam-bench.js';
 import { benchText } from './text-bench.js';
 import { benchWorker } from './worker-bench.js';
 
@@ -7,6 +8,7 @@ import { benchWorker } from './worker-bench.js';
 const SECTIONS: Record<string, () => Promise<void>> = {
   worker: benchWorker,
   engine: benchEngine,
+  seams: benchSeams,
   balancer: benchBalancer,
   text: benchText,
 };

@@ -11,5 +11,5 @@ export type EngineSpec =
       /** Directory of extra reference voices (*.wav, named by file stem). */
       voicesDir?: string | undefined;
       /** Streaming chunk sizes; defaults from DEFAULT_CHUNKING for any left out. */
-      chunking?: Partial<{ firstChunkTokens: number; chunkTokens: number; contextTokens: number; crossfadeMs: number }>;
+      chunking?: Partial<{ firstChunkTokens: number; chunkTokens: number; contextTokens: number; crossfadeMs: number; lookaheadTokens: number }>;
     };

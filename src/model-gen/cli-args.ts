@@ -1,12 +1,13 @@
 // Command-line arguments of make-model, parsed and validated into MakeModelOptions.
 import { parseArgs } from 'node:util';
 
+import { MAX_DECODER_LOOKAHEAD_TOKENS } from './conditional-decoder.js';
 import type { MakeModelOptions } from './make-model.js';
 
 /** Usage text printed with argument errors. */
 export const USAGE = `usage: make-model --out DIR [--size tiny|full] [--variant english|turbo] [--dtype fp32|fp16]
                   [--seed N] [--attention gqa|standard] [--position-ids] [--plain-tokenizer]
-                  [--external-data | --inline-data] [--stop-bias-start N]`;
+                  [--external-data | --inline-data] [--stop-bias-start N] [--decoder-lookahead 0..8]`;
 
 /** Parses command-line arguments into makeModel options; throws an Error naming every problem. */
 export function parseMakeModelArgs(argv: string[]): MakeModelOptions {
@@ -25,6 +26,7 @@ export function parseMakeModelArgs(argv: string[]): MakeModelOptions {
       'external-data': { type: 'boolean' },
       'inline-data': { type: 'boolean' },
       'stop-bias-start': { type: 'string' },
+      'decoder-lookahead': { type: 'string' },
     },
   });
   const problems: string[] = [];
@@ -57,6 +59,11 @@ export function parseMakeModelArgs(argv: string[]): MakeModelOptions {
   if (seed !== undefined) options.seed = seed;
   const stopBiasStart = integer('stop-bias-start', values['stop-bias-start']);
   if (stopBiasStart !== undefined) options.stopBiasStart = stopBiasStart;
+  const decoderLookahead = integer('decoder-lookahead', values['decoder-lookahead']);
+  if (decoderLookahead !== undefined && decoderLookahead > MAX_DECODER_LOOKAHEAD_TOKENS) {
+    problems.push(`--decoder-lookahead must be at most ${MAX_DECODER_LOOKAHEAD_TOKENS}`);
+  }
+  if (decoderLookahead !== undefined) options.decoderLookahead = decoderLookahead;
   if (problems.length > 0) throw new Error(`${problems.join('; ')}\n${USAGE}`);
   return options;
 }

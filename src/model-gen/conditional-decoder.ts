@@ -6,6 +6,11 @@
 // tokens k−1 and k and not on its absolute index, so re-decoding with any context reproduces the same samples
 // (streaming seams can be compared exactly). No noise: the output is deterministic.
 //
+// Right context, like the real decoder's look-ahead (S3Gen's pre-lookahead convolution over the next 3 tokens):
+// with `lookaheadTokens` R > 0, grain j's pitch is also bent by tokens j+1..j+R, zero-padded past the last token
+// as the real convolution pads. Block k then depends on tokens k−1..k+R, so a window that ends within R tokens of
+// block k renders it differently from a decode that sees the tokens after it.
+//
 // Prompt cut, as the real decoder does it: the prompt is what speaker_features covers, at 2 frames per token, so
 // the first floor(F / 2) tokens are dropped and the waveform has exactly 960 × (T − floor(F / 2)) samples. Then the
 // first 40 ms are faded in like the real one: 20 ms of silence, then a 20 ms raised-cosine ramp.
@@ -27,8 +32,14 @@ const TOKEN_PARAMS = 2 + HARMONICS; // pitch, loudness, harmonic weights
 const GRAIN = 2 * SAMPLES_PER_TOKEN;
 const FADE_SAMPLES = SAMPLE_RATE_HZ / 50; // 20 ms: the real decoder's n_trim
 
-/** The conditional_decoder graph (same structure for both variants). */
-export function buildConditionalDecoder(seed: number): GraphBuilder {
+/** Largest right context the generator offers, in tokens. */
+export const MAX_DECODER_LOOKAHEAD_TOKENS = 8;
+
+/** The conditional_decoder graph (same structure for both variants); `lookaheadTokens` is its right context. */
+export function buildConditionalDecoder(seed: number, lookaheadTokens = 0): GraphBuilder {
+  if (!Number.isInteger(lookaheadTokens) || lookaheadTokens < 0 || lookaheadTokens > MAX_DECODER_LOOKAHEAD_TOKENS) {
+    throw new RangeError(`lookaheadTokens must be an integer 0..${MAX_DECODER_LOOKAHEAD_TOKENS}, got ${lookaheadTokens}`);
+  }
   const g = new GraphBuilder('conditional_decoder');
   const tokens = g.input('speech_tokens', 'int64', ['batch_size', 'num_speech_tokens']);
   const speaker = g.input('speaker_embeddings', 'float32', ['batch_size', SPEAKER_EMBEDDING_SIZE]);
@@ -48,7 +59,8 @@ export function buildConditionalDecoder(seed: number): GraphBuilder {
   const pitchShift = g.op('Tanh', [speakerPitch]);
   const pitchScale = g.op('Unsqueeze', [g.op('Add', [g.f32(1), g.op('Mul', [pitchShift, g.f32(0.25)])]), g.i64([1])]);
   const basePitch = g.op('Add', [g.f32(90), g.op('Mul', [g.op('Sigmoid', [slice(params, 0, 1, 2)]), g.f32(160)])]);
-  const f0 = g.op('Mul', [basePitch, pitchScale]);
+  const tokenCount = dim(tokens, 1);
+  const f0 = g.op('Mul', [bendByRightContext(g, seed, tokens, tokenCount, basePitch, lookaheadTokens), pitchScale]);
   const loudness = g.op('Mul', [g.op('Sigmoid', [g.op('Add', [slice(params, 1, 2, 2), g.f32(1.5)])]), g.f32(0.35)]);
   const harmonicWeights = g.op('Softmax', [slice(params, 2, TOKEN_PARAMS, 2)], { axis: -1 });
 
@@ -67,7 +79,6 @@ export function buildConditionalDecoder(seed: number): GraphBuilder {
   );
   const grains = g.op('Mul', [g.op('Mul', [g.op('Squeeze', [tone, g.i64([2])]), loudness]), window]);
 
-  const tokenCount = dim(tokens, 1);
   const head = slice(grains, 0, SAMPLES_PER_TOKEN, 2);
   const tail = slice(grains, SAMPLES_PER_TOKEN, GRAIN, 2);
   const silence = g.op('Mul', [slice(tail, 0, 1, 1), g.f32(0)]);
@@ -91,4 +102,24 @@ export function buildConditionalDecoder(seed: number): GraphBuilder {
   g.op('Mul', [generated, g.op('Gather', [fade, index], { axis: 0 })], {}, 'waveform');
   g.output('waveform', 'float32', ['batch_size', 'num_samples']);
   return g;
+}
+
+/**
+ * `pitch` [B, T, 1] times 1 + Σ_{j=1..R} (0.2 / j)·tanh(w[token t+j]): each token's pitch bent by the R tokens after
+ * it (up to about ±20 % by the next one, ±20/j % by the j-th: a missing neighbour is plainly audible), zeros past
+ * the end.
+ */
+function bendByRightContext(g: GraphBuilder, seed: number, tokens: string, tokenCount: string, pitch: string, lookahead: number): string {
+  if (lookahead === 0) return pitch;
+  const table = g.weight('lookahead_pitch', 'float32', [SPEECH_CODEBOOK_SIZE, 1], () =>
+    randomTensor(seed, 'lookahead_pitch', SPEECH_CODEBOOK_SIZE, 1),
+  );
+  const pull = g.op('Tanh', [g.op('Gather', [table, tokens], { axis: 0 })]);
+  const padded = g.op('Pad', [pull, g.i64([0, 0, 0, 0, lookahead, 0])]);
+  let bend = g.f32(1);
+  for (let j = 1; j <= lookahead; j++) {
+    const next = g.op('Slice', [padded, g.i64([j]), g.op('Add', [tokenCount, g.i64([j])]), g.i64([1])]);
+    bend = g.op('Add', [bend, g.op('Mul', [next, g.f32(0.2 / j)])]);
+  }
+  return g.op('Mul', [pitch, bend]);
 }

@@ -49,6 +49,8 @@ export interface MakeModelOptions {
   externalData?: boolean;
   /** Attended length after which the stop logit starts to grow (default from sizes.ts: tiny 160, full 1500). */
   stopBiasStart?: number;
+  /** Tokens of right context the conditional decoder's audio depends on, 0..8 (default 0: left context only). */
+  decoderLookahead?: number;
 }
 
 /** Defaults of the optional fields of MakeModelOptions. */
@@ -58,6 +60,7 @@ export const DEFAULT_MAKE_MODEL_OPTIONS = {
   positionIds: false,
   plainTokenizer: false,
   attention: 'gqa' as AttentionKind,
+  decoderLookahead: 0,
 };
 
 /** The file name of a graph for a dtype, following the export's suffix convention. */
@@ -79,7 +82,7 @@ export async function makeModel(options: MakeModelOptions): Promise<void> {
     ['speech_encoder', () => buildSpeechEncoder(dims, o.seed)],
     ['embed_tokens', () => (english ? buildEnglishEmbedTokens(dims, o.seed) : buildTurboEmbedTokens(dims, o.seed))],
     ['language_model', () => (english ? buildLlamaLanguageModel(lmOptions) : buildGpt2LanguageModel(lmOptions))],
-    ['conditional_decoder', () => buildConditionalDecoder(o.seed)],
+    ['conditional_decoder', () => buildConditionalDecoder(o.seed, o.decoderLookahead)],
   ];
   for (const [name, build] of graphs) {
     writeModel(build(), join(onnxDir, graphFileName(name, o.dtype)), {

@@ -4,6 +4,8 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import { ConfigError } from '../../src/config/settings.js';
 import { WORKER_SETTINGS, parseWorkerConfig } from '../../src/config/worker-config.js';
+import { engineSpecFor } from '../../src/cli/serve.js';
+import { DEFAULT_CHUNKING } from '../../src/engine/chatterbox/stream-decoder.js';
 import { withTimeout } from '../helpers/raw-stream.js';
 
 /** Runs the built CLI and collects its exit code and output. */
@@ -71,6 +73,14 @@ describe('parseWorkerConfig', () => {
         `no problem names ${source} (${name}):\n${error.problems.join('\n')}`,
       );
     }
+  });
+
+  it('the chunk settings default to the stream decoder’s defaults and reach the engine spec', () => {
+    const defaults = engineSpecFor(parseWorkerConfig({ model: 'm' }, {}));
+    assert.equal(defaults.kind, 'chatterbox');
+    assert.deepEqual(defaults.kind === 'chatterbox' && defaults.chunking, { ...DEFAULT_CHUNKING });
+    const set = engineSpecFor(parseWorkerConfig({ model: 'm', 'lookahead-tokens': '0' }, { CHATTERBOX_CONTEXT_TOKENS: '30' }));
+    assert.deepEqual(set.kind === 'chatterbox' && set.chunking, { ...DEFAULT_CHUNKING, lookaheadTokens: 0, contextTokens: 30 });
   });
 
   it('returns a frozen config', () => {

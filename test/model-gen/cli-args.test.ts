@@ -35,6 +35,7 @@ describe('parseMakeModelArgs', () => {
         stopBiasStart: 40,
       },
     ],
+    ['--out m --decoder-lookahead 3', { ...DEFAULTS, outDir: 'm', decoderLookahead: 3 }],
   ];
   for (const [args, expected] of valid) {
     test(args, () => assert.deepEqual(parseMakeModelArgs(args.split(' ')), expected));
@@ -46,6 +47,8 @@ describe('parseMakeModelArgs', () => {
     ['--size tiny', /--out is required/],
     ['--out m --seed 1.5', /--seed must be a non-negative integer/],
     ['--out m --external-data --inline-data', /exclude each other/],
+    ['--out m --decoder-lookahead 9', /--decoder-lookahead must be at most 8/],
+    ['--out m --decoder-lookahead two', /--decoder-lookahead must be a non-negative integer/],
   ];
   for (const [args, message] of invalid) {
     test(`rejects ${args}`, () => assert.throws(() => parseMakeModelArgs(args.split(' ')), message));

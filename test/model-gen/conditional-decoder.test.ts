@@ -7,11 +7,16 @@ import { ensureTinyModel } from '../helpers/tiny-model.js';
 import { f32, i64, maxAbsDiff, openGraph, run } from './ort-harness.js';
 
 const SPEAKER = Float32Array.from({ length: 192 }, (_, i) => Math.cos(i));
-let session: ort.InferenceSession | undefined;
+const sessions = new Map<number, Promise<ort.InferenceSession>>();
 
-async function decode(tokens: number[], featureFrames: number): Promise<Float32Array> {
-  session ??= await openGraph(await ensureTinyModel(), 'conditional_decoder');
-  const out = await run(session, {
+/** The tiny English decoder with `lookahead` tokens of right context, run once. */
+async function decode(tokens: number[], featureFrames: number, lookahead = 0): Promise<Float32Array> {
+  let opened = sessions.get(lookahead);
+  if (opened === undefined) {
+    opened = ensureTinyModel({ decoderLookahead: lookahead }).then((dir) => openGraph(dir, 'conditional_decoder'));
+    sessions.set(lookahead, opened);
+  }
+  const out = await run(await opened, {
     speech_tokens: i64(tokens, [1, tokens.length]),
     speaker_embeddings: f32(SPEAKER, [1, 192]),
     speaker_features: f32(new Float32Array(featureFrames * 80).fill(-2), [1, featureFrames, 80]),
@@ -71,6 +76,42 @@ describe('conditional_decoder', () => {
     assert.ok(maxAbsDiff(block(a, 5), block(b, 5)) > 1e-3, 'block of the changed token');
     assert.ok(maxAbsDiff(block(a, 6), block(b, 6)) > 1e-3, 'next block shares its grain');
     assert.ok(maxAbsDiff(block(a, 8), block(b, 8)) < 1e-6, 'blocks after');
+  });
+
+  for (const lookahead of [1, 3]) {
+    test(`with ${lookahead} token(s) of right context, block k depends on tokens k-1..k+${lookahead} and no others`, async () => {
+      const base = tokens(30);
+      const changedAt = 20; // generated index 10 (10 prompt tokens)
+      const changed = [...base];
+      changed[changedAt] = (changed[changedAt]! + 1000) % 6561;
+      const a = await decode(base, 20, lookahead);
+      const b = await decode(changed, 20, lookahead);
+      const block = (w: Float32Array, k: number) => w.subarray(k * 960, (k + 1) * 960);
+      for (let k = 0; k < 20; k++) {
+        const differs = maxAbsDiff(block(a, k), block(b, k));
+        const dependent = k >= 10 - lookahead && k <= 11;
+        if (dependent) assert.ok(differs > 1e-3, `block ${k} ignores the token at ${changedAt - 10} (max diff ${differs})`);
+        else assert.ok(differs < 1e-6, `block ${k} depends on the token at ${changedAt - 10} (max diff ${differs})`);
+      }
+    });
+
+    test(`with ${lookahead} token(s) of right context: deterministic, same length, same 40 ms fade-in`, async () => {
+      const wave = await decode(tokens(30), 20, lookahead);
+      assert.equal(wave.length, 20 * 960);
+      assert.equal(maxAbsDiff(wave, await decode(tokens(30), 20, lookahead)), 0);
+      assert.ok(wave.subarray(0, 480).every((v) => v === 0));
+      assert.ok(rms(wave.subarray(480, 960)) < rms(wave.subarray(960, 1920)));
+      assert.ok(wave.every((v) => Math.abs(v) <= 1));
+    });
+  }
+
+  test('right context is what a window cut short of it lacks: the last blocks change, earlier ones do not', async () => {
+    const all = tokens(40);
+    const whole = await decode(all, 20, 3); // generated tokens 10..39
+    const cut = await decode(all.slice(0, 30), 20, 3); // generated tokens 10..29, tokens 30.. unseen
+    const block = (w: Float32Array, k: number) => w.subarray(k * 960, (k + 1) * 960);
+    assert.ok(maxAbsDiff(block(cut, 16), block(whole, 16)) < 1e-6, 'block 16 sees its 3 next tokens in both');
+    for (const k of [17, 18, 19]) assert.ok(maxAbsDiff(block(cut, k), block(whole, k)) > 1e-3, `block ${k} lacks right context`);
   });
 
   test('the silence token 4299 is near-silent', async () => {

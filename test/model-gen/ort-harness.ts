@@ -4,6 +4,7 @@ import { join } from 'node:path';
 
 import * as ort from 'onnxruntime-node';
 
+import { runSession } from '../../src/engine/onnx/half-bits.js';
 import { START_SPEECH_TOKEN, STOP_SPEECH_TOKEN } from '../../src/model-gen/constants.js';
 import { graphFileName } from '../../src/model-gen/make-model.js';
 import type { GraphName, ModelDtype } from '../../src/model-gen/make-model.js';
@@ -20,7 +21,7 @@ export function openGraph(dir: string, graph: GraphName, dtype: ModelDtype = 'fp
 
 /** Runs a session and returns its outputs as tensors. */
 export async function run(session: ort.InferenceSession, feeds: Feeds): Promise<Outputs> {
-  return (await session.run(feeds)) as Outputs;
+  return (await runSession(session, feeds)) as Outputs;
 }
 
 /** A float32 tensor. */

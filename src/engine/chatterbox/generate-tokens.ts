@@ -1,5 +1,6 @@
 import type ort from 'onnxruntime-node';
 import { TtsError } from '../../protocol/errors.js';
+import { runSession } from '../onnx/half-bits.js';
 import { describeFeeds, emptyCacheTensor, floatData, floatTensor, int64Tensor, onesInt64Tensor, type Feeds } from '../onnx/tensors.js';
 import type { ChatterboxModel } from './chatterbox-model.js';
 import { combineCfgRows, maskInvalidTokens, sampleToken, type SamplerParams } from './sampler.js';
@@ -21,7 +22,7 @@ export interface GenerationRequest {
 
 async function run(session: ort.InferenceSession, graph: string, feeds: Feeds): Promise<ort.InferenceSession.OnnxValueMapType> {
   try {
-    return await session.run(feeds);
+    return await runSession(session, feeds);
   } catch (err) {
     throw new TtsError('ENGINE_FAILED', `${graph} failed on inputs ${JSON.stringify(describeFeeds(feeds))}: ${(err as Error).message.split('\n')[0]}`);
   }

@@ -10,13 +10,26 @@ export interface ChunkingOptions {
   contextTokens: number;
   /** Length of the crossfade at each seam, in ms. */
   crossfadeMs: number;
+  /**
+   * Newest tokens decoded only as right context: a chunk ends this many tokens before the newest token, because the
+   * decoder's audio of a token depends on the tokens after it. The last chunk of an utterance has nothing to wait for.
+   */
+  lookaheadTokens: number;
 }
 
+/**
+ * The real decoder's hard look-ahead: S3Gen's pre-lookahead convolution spans the next 3 tokens (`pre_lookahead_len`),
+ * the tokens its own streaming mode drops from a chunk that is not the last (docs/chatterbox-engine.md).
+ */
+export const DEFAULT_LOOKAHEAD_TOKENS = 3;
+
+/** Chunk sizes used where a setting is left out. */
 export const DEFAULT_CHUNKING: Readonly<ChunkingOptions> = Object.freeze({
   firstChunkTokens: 10,
   chunkTokens: 25,
   contextTokens: 25,
   crossfadeMs: 20,
+  lookaheadTokens: DEFAULT_LOOKAHEAD_TOKENS,
 });
 
 /** Decodes a window of generated speech tokens (prompt added by the caller) to audio for exactly those tokens. */
@@ -24,8 +37,9 @@ export type DecodeWindow = (tokens: readonly number[]) => Promise<Float32Array>;
 
 /**
  * Turns a growing list of speech tokens into seamless audio chunks. Every sample of the final audio is
- * emitted exactly once: the last `crossfade` samples of each chunk are held back and blended with the
- * re-decoded start of the next one, and `flush` emits what is left.
+ * emitted exactly once: a chunk stops `lookaheadTokens` before the newest token (decoded, not emitted), its last
+ * `crossfade` samples are held back and blended with the re-decoded start of the next one, and `flush` emits what
+ * is left.
  */
 export class StreamDecoder {
   private readonly tokens: number[] = [];
@@ -46,12 +60,12 @@ export class StreamDecoder {
     return this.tokens.length;
   }
 
-  /** Adds one speech token; returns a chunk when enough tokens have accumulated. */
+  /** Adds one speech token; returns a chunk when enough tokens past the look-ahead have accumulated. */
   async push(token: number): Promise<Float32Array | undefined> {
     this.tokens.push(token);
-    const pending = this.tokens.length - this.emittedTokens;
+    const ready = this.tokens.length - this.options.lookaheadTokens - this.emittedTokens;
     const due = this.emittedTokens === 0 ? this.options.firstChunkTokens : this.options.chunkTokens;
-    return pending >= due ? this.decodeUpTo(false) : undefined;
+    return ready >= due ? this.decodeUpTo(false) : undefined;
   }
 
   /** Emits everything not yet emitted (the end of the utterance). */
@@ -66,19 +80,21 @@ export class StreamDecoder {
 
   private async decodeUpTo(final: boolean): Promise<Float32Array> {
     const end = this.tokens.length;
+    const emitEnd = final ? end : end - this.options.lookaheadTokens;
     const start = Math.max(0, this.emittedTokens - this.options.contextTokens);
     const wave = await this.decode(this.tokens.slice(start, end));
     const samplesPerToken = wave.length / (end - start);
     const newStart = Math.round((this.emittedTokens - start) * samplesPerToken);
+    const newEnd = Math.round((emitEnd - start) * samplesPerToken);
     const fade = Math.min(this.heldTail.length, newStart);
-    const keep = final ? 0 : Math.min(this.crossfadeSamples, wave.length - newStart);
+    const keep = final ? 0 : Math.min(this.crossfadeSamples, newEnd - newStart);
 
     const parts: Float32Array[] = [];
     if (this.heldTail.length > fade) parts.push(this.heldTail.subarray(0, this.heldTail.length - fade));
     if (fade > 0) parts.push(crossfade(this.heldTail.subarray(this.heldTail.length - fade), wave.subarray(newStart - fade, newStart)));
-    parts.push(wave.subarray(newStart, wave.length - keep));
-    this.heldTail = wave.slice(wave.length - keep);
-    this.emittedTokens = end;
+    parts.push(wave.subarray(newStart, newEnd - keep));
+    this.heldTail = wave.slice(newEnd - keep, newEnd);
+    this.emittedTokens = emitEnd;
     return concat(parts);
   }
 }

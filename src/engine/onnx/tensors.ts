@@ -1,5 +1,6 @@
 import ort from 'onnxruntime-node';
 import { fromFloat16Array, toFloat16Array } from './float16.js';
+import { halfBitsOf, withHalfBitsStorage } from './half-bits.js';
 
 export type Tensor = ort.Tensor;
 export type Feeds = Record<string, ort.Tensor>;
@@ -18,12 +19,12 @@ export function int64Tensor(values: ArrayLike<number>, dims: readonly number[]):
 
 /** A float tensor in the dtype a graph declares ('float32' or 'float16'), from float32 data. */
 export function floatTensor(values: Float32Array, dims: readonly number[], type: string = 'float32'): ort.Tensor {
-  return type === 'float16' ? new ort.Tensor('float16', toFloat16Array(values), dims) : new ort.Tensor('float32', values, dims);
+  return type === 'float16' ? withHalfBitsStorage(new ort.Tensor('float16', toFloat16Array(values), dims)) : new ort.Tensor('float32', values, dims);
 }
 
 /** A float tensor's data as float32, widening float16. */
 export function floatData(tensor: ort.Tensor): Float32Array {
-  if (tensor.type === 'float16') return fromFloat16Array(tensor.data as Uint16Array);
+  if (tensor.type === 'float16') return fromFloat16Array(halfBitsOf(tensor));
   if (tensor.type === 'float32') return tensor.data as Float32Array;
   throw new TypeError(`expected a float tensor, got ${tensor.type}`);
 }
@@ -36,7 +37,7 @@ export function int64Data(tensor: ort.Tensor): number[] {
 /** A zero-length cache tensor [batch, heads, 0, headDim] in the dtype the graph wants. */
 export function emptyCacheTensor(type: string, batch: number, heads: number, headDim: number): ort.Tensor {
   return type === 'float16'
-    ? new ort.Tensor('float16', new Uint16Array(0), [batch, heads, 0, headDim])
+    ? withHalfBitsStorage(new ort.Tensor('float16', new Uint16Array(0), [batch, heads, 0, headDim]))
     : new ort.Tensor('float32', new Float32Array(0), [batch, heads, 0, headDim]);
 }
 

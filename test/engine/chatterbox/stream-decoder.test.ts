@@ -16,12 +16,34 @@ function localDecoder(calls: Array<readonly number[]>) {
   };
 }
 
-async function run(tokenCount: number, options: ChunkingOptions) {
+/**
+ * A decoder whose token k also depends on tokens k+1..k+`right` of the same window (none past its end), as the real
+ * decoder's look-ahead does: a window that stops short of them renders token k differently.
+ */
+function rightContextDecoder(right: number, calls: Array<readonly number[]> = []) {
+  return async (tokens: readonly number[]) => {
+    calls.push(tokens);
+    const out = new Float32Array(tokens.length * SPT);
+    tokens.forEach((t, k) => {
+      let phase = 0;
+      for (let j = 1; j <= right && k + j < tokens.length; j++) phase += (tokens[k + j]! + 1) / j;
+      for (let i = 0; i < SPT; i++) out[k * SPT + i] = Math.sin((t + 1) * 0.001 * i + phase);
+    });
+    return out;
+  };
+}
+
+const tokenAt = (t: number) => (t * 5) % 7;
+
+async function run(tokenCount: number, options: ChunkingOptions, decode = localDecoder([])) {
   const calls: Array<readonly number[]> = [];
-  const decoder = new StreamDecoder(localDecoder(calls), options, 24_000);
+  const decoder = new StreamDecoder(async (tokens) => {
+    calls.push(tokens);
+    return decode(tokens);
+  }, options, 24_000);
   const chunks: Float32Array[] = [];
   for (let t = 0; t < tokenCount; t++) {
-    const chunk = await decoder.push(t % 7);
+    const chunk = await decoder.push(tokenAt(t));
     if (chunk) chunks.push(chunk);
   }
   chunks.push(await decoder.flush());
@@ -39,7 +61,7 @@ function joined(chunks: Float32Array[]): Float32Array {
 }
 
 describe('StreamDecoder', () => {
-  const options: ChunkingOptions = { firstChunkTokens: 4, chunkTokens: 10, contextTokens: 5, crossfadeMs: 20 };
+  const options: ChunkingOptions = { firstChunkTokens: 4, chunkTokens: 10, contextTokens: 5, crossfadeMs: 20, lookaheadTokens: 0 };
 
   for (const tokenCount of [1, 3, 4, 5, 14, 15, 37, 100]) {
     it(`emits exactly ${SPT} samples per token for ${tokenCount} tokens`, async () => {
@@ -50,7 +72,7 @@ describe('StreamDecoder', () => {
 
   it('joins to the same audio as one decode of all tokens when decodes agree (no gap, no duplicate at seams)', async () => {
     const { chunks } = await run(57, options);
-    const whole = await localDecoder([])(Array.from({ length: 57 }, (_, t) => t % 7));
+    const whole = await localDecoder([])(Array.from({ length: 57 }, (_, t) => tokenAt(t)));
     const stitched = joined(chunks);
     for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(stitched[i]! - whole[i]!) < 1e-6, `sample ${i} differs`);
   });
@@ -70,7 +92,7 @@ describe('StreamDecoder', () => {
         call += 1;
         return new Float32Array(tokens.length * SPT).fill(call === 1 ? 0.5 : -0.5);
       },
-      { firstChunkTokens: 2, chunkTokens: 2, contextTokens: 1, crossfadeMs: 20 },
+      { firstChunkTokens: 2, chunkTokens: 2, contextTokens: 1, crossfadeMs: 20, lookaheadTokens: 0 },
       24_000,
     );
     await decoder.push(1);
@@ -88,5 +110,50 @@ describe('StreamDecoder', () => {
     for (let t = 0; t < 4; t++) await decoder.push(t);
     assert.equal((await decoder.flush()).length, 480);
     assert.equal((await decoder.flush()).length, 0);
+  });
+
+  describe('look-ahead', () => {
+    const withLookahead = (lookaheadTokens: number): ChunkingOptions => ({ ...options, lookaheadTokens });
+    const wholeOf = (tokenCount: number, right: number) => rightContextDecoder(right)(Array.from({ length: tokenCount }, (_, t) => tokenAt(t)));
+
+    for (const right of [0, 1, 3]) {
+      for (const lookahead of [right, 5]) {
+        for (const tokenCount of [1, 4 + lookahead - 1, 4 + lookahead, 15 + lookahead, 57]) {
+          it(`equals one decode with a decoder of ${right} token(s) of right context, look-ahead ${lookahead}, ${tokenCount} tokens`, async () => {
+            const { chunks } = await run(tokenCount, withLookahead(lookahead), rightContextDecoder(right));
+            const stitched = joined(chunks);
+            const whole = await wholeOf(tokenCount, right);
+            assert.equal(stitched.length, whole.length);
+            for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(stitched[i]! - whole[i]!) < 1e-6, `sample ${i} (token ${Math.floor(i / SPT)}) differs`);
+          });
+        }
+      }
+    }
+
+    it('regression: without look-ahead, the token before each seam lacked its right context', async () => {
+      const { chunks } = await run(57, withLookahead(0), rightContextDecoder(1));
+      const stitched = joined(chunks);
+      const whole = await wholeOf(57, 1);
+      const firstSeamToken = 3; // the first chunk's last token was decoded without token 4
+      let worst = 0;
+      for (let i = firstSeamToken * SPT; i < (firstSeamToken + 1) * SPT - 480; i++) worst = Math.max(worst, Math.abs(stitched[i]! - whole[i]!));
+      assert.ok(worst > 0.1, `the defect this option fixes no longer shows (max diff ${worst})`);
+    });
+
+    it('waits for firstChunkTokens + lookaheadTokens, decodes them all, and sends audio up to the look-ahead', async () => {
+      const { chunks, calls } = await run(40, withLookahead(3));
+      assert.equal(calls[0]!.length, 4 + 3, 'first decode covers the first chunk plus its right context');
+      assert.equal(chunks[0]!.length, 4 * SPT - 480, 'first chunk: 4 tokens less the held crossfade');
+      assert.equal(calls[1]!.length, 4 + 10 + 3, 'second decode: 4 tokens of context, 10 new, 3 ahead');
+      assert.equal(calls[2]!.length, 5 + 10 + 3, 'context capped at contextTokens');
+      assert.equal(calls.at(-1)!.length, 5 + 40 - 34, 'chunks sent tokens up to 34; flush decodes 5 of context and the last 6');
+    });
+
+    it('with fewer tokens than the first chunk plus the look-ahead, flush sends everything at once', async () => {
+      const { chunks, calls } = await run(6, withLookahead(3));
+      assert.equal(calls.length, 1);
+      assert.equal(chunks.length, 1);
+      assert.equal(chunks[0]!.length, 6 * SPT);
+    });
   });
 });
