@@ -41,7 +41,10 @@ export function fitToTextPositions(piece: TextPiece, encode: (piece: TextPiece) 
   if (textPositionsOf(encoded) <= maxPositions) return [{ piece, encoded }];
   const halves = cutLongSentence(piece.text, { maxChars: Math.max(1, Math.floor(textWeight(piece.text) / 2)), language });
   if (halves.length < 2) {
-    throw new TtsError('TEXT_UNSPEAKABLE', `a piece of ${piece.text.length} characters needs ${textPositionsOf(encoded)} text positions; the model has ${maxPositions}`);
+    throw new TtsError(
+      'TEXT_UNSPEAKABLE',
+      `a piece of ${piece.text.length} characters needs ${textPositionsOf(encoded)} text positions; the model has ${maxPositions}`,
+    );
   }
   return halves.flatMap((text, index) =>
     fitToTextPositions(

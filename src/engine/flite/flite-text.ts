@@ -19,9 +19,7 @@ const SPELLED_LETTER_WEIGHT = 4;
 export function fliteWeight(text: string): number {
   const count = (pattern: RegExp) => text.match(pattern)?.length ?? 0;
   const spelledLetters = (text.match(SPELLED_RUN) ?? []).reduce((sum, run) => sum + run.length, 0);
-  return (
-    text.length + (DIGIT_WEIGHT - 1) * count(DIGIT) + (SYMBOL_WEIGHT - 1) * count(SYMBOL) + (SPELLED_LETTER_WEIGHT - 1) * spelledLetters
-  );
+  return text.length + (DIGIT_WEIGHT - 1) * count(DIGIT) + (SYMBOL_WEIGHT - 1) * count(SYMBOL) + (SPELLED_LETTER_WEIGHT - 1) * spelledLetters;
 }
 
 /** True when flite would say something for the text; otherwise it makes only its 0.2 s of silence. */

@@ -50,7 +50,10 @@ export function cutLongSentence(sentence: string, options: CutOptions): string[]
   const { maxChars, language, weigh = textWeight } = options;
   const fits = (text: string) => weigh(text.trim()) <= maxChars;
   // Parts keep their spaces so that joining them back restores the text exactly ("a—b" stays unspaced).
-  const parts = cutBefore(sentence, Array.from(sentence.matchAll(CLAUSE_END), (m) => m.index + m[0].length)).flatMap((clause) =>
+  const parts = cutBefore(
+    sentence,
+    Array.from(sentence.matchAll(CLAUSE_END), (m) => m.index + m[0].length),
+  ).flatMap((clause) =>
     fits(clause) ? [clause] : cutBefore(clause, wordStarts(clause, language)).flatMap((word) => (fits(word) ? [word] : graphemesOf(word))),
   );
   const pieces: string[] = [];

@@ -100,7 +100,5 @@ function lastWord(before: string): string {
 /** Cuts `text` after each position, trimming pieces and dropping empty ones. */
 function cutAfter(text: string, positions: number[]): string[] {
   let start = 0;
-  return [...positions, text.length]
-    .map((end) => text.slice(start, (start = end)).trim())
-    .filter((piece) => piece !== '');
+  return [...positions, text.length].map((end) => text.slice(start, (start = end)).trim()).filter((piece) => piece !== '');
 }

@@ -46,7 +46,12 @@ const cases: Array<{ name: string; text: string; maxChars?: number; want: string
     maxChars: 8,
     want: ['aaa bbb', 'ccc ddd', 'eee fff,', 'ggg.'],
   },
-  { name: 'a word longer than maxChars is cut between characters', text: 'supercalifragilistic is long.', maxChars: 5, want: ['super', 'calif', 'ragil', 'istic', 'is', 'long.'] },
+  {
+    name: 'a word longer than maxChars is cut between characters',
+    text: 'supercalifragilistic is long.',
+    maxChars: 5,
+    want: ['super', 'calif', 'ragil', 'istic', 'is', 'long.'],
+  },
   { name: 'a comma inside a number is not a clause end', text: 'It cost 1,000,000 dollars.', maxChars: 12, want: ['It cost', '1,000,000', 'dollars.'] },
   { name: 'short sentences are not merged', text: 'A. B. C.', maxChars: 100, want: ['A.', 'B.', 'C.'] },
 ];
@@ -59,7 +64,7 @@ describe('splitSentences', () => {
   }
 
   it('keeps every piece within maxChars, and loses no character', () => {
-    const words = Array.from({ length: 400 }, (_, i) => 'w'.repeat((i * 7) % 13 + 1) + (i % 9 === 0 ? ',' : i % 17 === 0 ? '.' : ''));
+    const words = Array.from({ length: 400 }, (_, i) => 'w'.repeat(((i * 7) % 13) + 1) + (i % 9 === 0 ? ',' : i % 17 === 0 ? '.' : ''));
     const text = words.join(' ');
     for (const maxChars of [1, 5, 20, 80]) {
       const pieces = texts(splitSentences(text, { maxChars }));
