@@ -1,6 +1,7 @@
 import { benchBalancer } from './balancer-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchSeams } from './seam-bench.js';
+import { benchText } from './text-bench.js';
 import { benchWorker } from './worker-bench.js';
 
 // `npm run bench`: every benchmark section, printed as tables. Sections measure side by side in one run.
@@ -9,6 +10,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   engine: benchEngine,
   seams: benchSeams,
   balancer: benchBalancer,
+  text: benchText,
 };
 
 const only = process.argv.slice(2);

