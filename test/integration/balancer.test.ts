@@ -13,6 +13,7 @@ import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RawStream, summarize, withTimeout, type RequestResult } from '../helpers/raw-stream.js';
 import { spawnWorkerProcess } from '../helpers/worker.js';
+import { testTransport } from '../helpers/transport.js';
 
 // Real worker processes (Flite) behind the balancer, which runs in this process, all on loopback ports.
 // Tests that kill, stop or drain workers get a fleet of their own; the others share one and first wait
@@ -61,8 +62,8 @@ class Fleet {
 
   /** Another balancer over the same workers; health polled every 100 ms, down after 1 failure, up after 2 good checks. */
   async startBalancer(): Promise<BalancerServer> {
-    const config = parseBalancerConfig(
-      {
+    const config = parseBalancerConfig({
+        transport: testTransport(),
         host: '127.0.0.1',
         port: '0',
         backend: this.workers.map((w) => w.url),
