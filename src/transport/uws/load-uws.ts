@@ -20,13 +20,19 @@ export function loadNativeUws(): UwsLoad {
   if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   const name = `uws_${process.platform}_${process.arch}_${process.versions.modules}.node`;
-  let packageDir: string;
+  const dirs: string[] = [];
   try {
-    packageDir = dirname(require.resolve('uWebSockets.js/package.json'));
+    const packageDir = dirname(require.resolve('uWebSockets.js/package.json'));
+    dirs.push(join(packageDir, 'binaries'), packageDir);
   } catch {
-    return (loaded = { ok: false, reason: 'uWebSockets.js is not installed' });
+    // A package whose `exports` hides package.json: its entry point sits beside the binaries. Resolving it loads nothing.
+    try {
+      dirs.push(dirname(require.resolve('uWebSockets.js')));
+    } catch {
+      return (loaded = { ok: false, reason: 'uWebSockets.js is not installed' });
+    }
   }
-  const binary = [join(packageDir, 'binaries', name), join(packageDir, name)].find((file) => existsSync(file));
+  const binary = dirs.map((dir) => join(dir, name)).find((file) => existsSync(file));
   if (!binary) return (loaded = { ok: false, reason: `uWebSockets.js has no ${name} (Node ${process.versions.node} on ${process.platform}-${process.arch})` });
   try {
     return (loaded = { ok: true, uws: require(binary) as Uws });
