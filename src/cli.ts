@@ -1,6 +1,6 @@
 import { ConfigError } from './config/settings.js';
 import { TtsError } from './protocol/errors.js';
-import { PORT_IN_USE_EXIT_CODE, PortInUseError } from './transport/listen-retry.js';
+import { StartupError } from './transport/startup-error.js';
 import { VERSION } from './version.js';
 
 const USAGE = `chatterbox ${VERSION}: streaming text-to-speech backend
@@ -50,9 +50,9 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     console.error(err.message);
     process.exit(2);
   }
-  if (err instanceof PortInUseError) {
-    console.error(`error PORT_IN_USE: ${err.message}`);
-    process.exit(PORT_IN_USE_EXIT_CODE);
+  if (err instanceof StartupError) {
+    console.error(`error ${err.code}: ${err.message}`);
+    process.exit(err.exitCode);
   }
   if (err instanceof TtsError) {
     console.error(`error ${err.code}: ${err.message}`);

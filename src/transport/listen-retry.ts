@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import type { Logger } from '../logging/logger.js';
+import { PORT_IN_USE_EXIT_CODE, StartupError } from './startup-error.js';
 
 /** How long a listen keeps trying a port blocked by closed connections (TIME_WAIT), and how often. */
 export interface ListenRetryOptions {
@@ -12,17 +13,15 @@ export interface ListenRetryOptions {
 
 export const DEFAULT_LISTEN_RETRY: ListenRetryOptions = { retryForMs: 90_000, retryEveryMs: 500 };
 
-/** Exit status of `serve` and `balance` when another process listens on their port. */
-export const PORT_IN_USE_EXIT_CODE = 3;
+export { PORT_IN_USE_EXIT_CODE } from './startup-error.js';
 
 /** Another process listens on the port: retrying would not help, and sharing it must never happen. */
-export class PortInUseError extends Error {
-  readonly code = 'PORT_IN_USE';
+export class PortInUseError extends StartupError {
   constructor(
     readonly host: string,
     readonly port: number,
   ) {
-    super(`port ${port} on ${host} is in use by another process (is another worker or balancer running there?); stop it or choose another --port`);
+    super('PORT_IN_USE', `port ${port} on ${host} is in use by another process (is another worker or balancer running there?); stop it or choose another --port`, PORT_IN_USE_EXIT_CODE);
     this.name = 'PortInUseError';
   }
 }

@@ -1,4 +1,5 @@
 import type { Logger } from '../logging/logger.js';
+import { StartupError, TRANSPORT_UNAVAILABLE_EXIT_CODE } from './startup-error.js';
 import type { Transport, TransportChoice } from './transport.js';
 
 /** The adapter asked for, and why `auto` chose it. */
@@ -10,8 +11,8 @@ export interface LoadedTransport {
 
 /**
  * Loads the adapter `choice` names; `auto` takes uws where its native binary loads, node otherwise. Both are
- * imported here on demand, so loading the project never touches uWebSockets.js. Throws when `uws` is asked
- * for and cannot load.
+ * imported here on demand, so loading the project never touches uWebSockets.js. Throws StartupError
+ * TRANSPORT_UNAVAILABLE when `uws` is asked for and cannot load.
  */
 export async function loadTransport(choice: TransportChoice): Promise<LoadedTransport> {
   if (choice !== 'node') {
@@ -21,7 +22,7 @@ export async function loadTransport(choice: TransportChoice): Promise<LoadedTran
       const { createUwsTransport } = await import('./uws/uws-transport.js');
       return { transport: createUwsTransport(load.uws) };
     }
-    if (choice === 'uws') throw new Error(`--transport uws: ${load.reason}; use --transport node or auto`);
+    if (choice === 'uws') throw new StartupError('TRANSPORT_UNAVAILABLE', `--transport uws: ${load.reason}; use --transport node or auto`, TRANSPORT_UNAVAILABLE_EXIT_CODE);
     const { createNodeTransport } = await import('./node/node-transport.js');
     return { transport: createNodeTransport(), fallbackReason: load.reason };
   }

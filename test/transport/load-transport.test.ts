@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadTransport } from '../../src/transport/load-transport.js';
+import { TRANSPORT_UNAVAILABLE_EXIT_CODE } from '../../src/transport/startup-error.js';
 import { loadNativeUws } from '../../src/transport/uws/load-uws.js';
 import { runChatterboxCli } from '../helpers/cli.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
@@ -27,8 +28,10 @@ describe('choosing the transport', () => {
 
   it('--transport uws where the binary does not load fails with the reason, not a fallback', { skip: uwsLoads && 'uWS loads on this Node' }, async () => {
     await assert.rejects(loadTransport('uws'), /--transport uws: uWebSockets\.js .*; use --transport node or auto/);
-    const run = await runChatterboxCli(['serve', '--port', '0', '--transport', 'uws']);
-    assert.equal(run.code, 1);
-    assert.match(run.stderr, /--transport uws: /);
+    for (const command of ['serve', 'balance']) {
+      const run = await runChatterboxCli([command, '--port', '0', '--transport', 'uws']);
+      assert.equal(run.code, TRANSPORT_UNAVAILABLE_EXIT_CODE, run.stderr);
+      assert.match(run.stderr, /^error TRANSPORT_UNAVAILABLE: --transport uws: uWebSockets\.js .*; use --transport node or auto\n$/);
+    }
   });
 });
