@@ -4,7 +4,7 @@ import { createServer, connect, type AddressInfo, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { createLogger } from '../../src/logging/logger.js';
 import { sendJson } from '../../src/transport/http-exchange.js';
-import { PortInUseError, isPortListened } from '../../src/transport/listen-retry.js';
+import { PortInUseError, isPortListened, listenWithRetry } from '../../src/transport/listen-retry.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
 import { withTimeout } from '../helpers/raw-stream.js';
 import { availableTransports, serveHttpWith } from '../helpers/transport.js';
@@ -65,6 +65,37 @@ describe('isPortListened', () => {
     const port = await holdPort(t);
     assert.equal(await isPortListened('127.0.0.1', port), true);
     assert.equal(await isPortListened('127.0.0.1', await portInTimeWait()), false);
+  });
+});
+
+describe('listenWithRetry', () => {
+  // A listener without SO_REUSEADDR (some uWS builds) fails while a previous run's connections are in TIME_WAIT
+  // though no process listens: the listen below fails that way twice, on a port no one listens on.
+  it('regression: a port that fails with no listener on it is retried until it can be taken, as after a restart', async () => {
+    const port = await freePort();
+    const { logger, lines } = capturingLogger();
+    let tries = 0;
+    const got = await listenWithRetry(async () => (++tries < 3 ? undefined : 'listening'), { host: '127.0.0.1', port }, logger, { retryForMs: 10_000, retryEveryMs: 10 });
+    assert.equal(got, 'listening');
+    assert.equal(tries, 3);
+    assert.deepEqual(
+      lines.map((l) => [l.level, l.msg]),
+      [
+        ['warn', 'port in use (perhaps by connections of a previous run); retrying'],
+        ['info', 'port free again; listening'],
+      ],
+    );
+  });
+
+  it('gives up with a clear error once the retry time is over', async () => {
+    const port = await freePort();
+    const { logger } = capturingLogger();
+    let tries = 0;
+    await assert.rejects(
+      listenWithRetry(async () => void ++tries, { host: '127.0.0.1', port }, logger, { retryForMs: 100, retryEveryMs: 10 }),
+      new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}`),
+    );
+    assert.ok(tries > 1, 'it did retry');
   });
 });
 
