@@ -24,13 +24,14 @@ const LONG_TEXT = Array.from({ length: 30 }, (_, i) => `This is sentence number 
 const CLOCK_TICKS_PER_SEC = 100;
 
 /** One way to reach the workers: session i goes to urls[i % urls.length]; `pid` is the relay process, if any. */
-interface Path {
+export interface Path {
   name: string;
   urls: string[];
   pid?: number;
 }
 
-interface PathResult {
+/** What one path measured. */
+export interface PathResult {
   ttfaMs: number[];
   frames: number;
   bytes: number;
@@ -230,21 +231,59 @@ async function startHaproxy(dir: string, workerPorts: number[]): Promise<{ child
   return { child, port };
 }
 
-async function startBalancer(workerPorts: number[]): Promise<{ child: ChildProcess; port: number }> {
+/** A `chatterbox balance` process over the workers on `workerPorts`, with `extraArgs` (e.g. --transport). */
+export async function startBalancer(workerPorts: number[], extraArgs: string[] = []): Promise<{ child: ChildProcess; port: number }> {
   const backends = workerPorts.flatMap((p) => ['--backend', `ws://127.0.0.1:${p}`]);
-  const child = fork('bin/chatterbox.js', ['balance', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...backends], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork('bin/chatterbox.js', ['balance', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...backends, ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const [message] = (await once(child, 'message')) as [{ port: number }];
   return { child, port: message.port };
 }
 
+/** Two Flite worker processes sized for the bench's 1000 idle sessions. */
+export function startBenchWorkers(): Promise<Array<{ child: ChildProcess; port: number }>> {
+  const workerArgs = ['--log-level', 'warn', '--max-connections', '4096', '--max-queued', '1000'];
+  return Promise.all([spawnWorkerProcess(workerArgs), spawnWorkerProcess(workerArgs)]);
+}
+
 const ratio = (a: number | undefined, b: number | undefined) => (a === undefined || b === undefined || b === 0 ? Number.NaN : a / b);
+
+const p50 = (r: PathResult) => quantile(r.ttfaMs, 0.5);
+const p99 = (r: PathResult) => quantile(r.ttfaMs, 0.99);
+const fps = (r: PathResult) => r.frames / r.seconds;
+const mbps = (r: PathResult) => r.bytes / 1e6 / r.seconds;
+
+/** The workload, in words, for table titles. */
+export function setupLine(): string {
+  return `2 Flite workers, kal16 at speed 0.5, f32le; TTFA over ${TTFA_ROUNDS} requests, throughput with ${CONCURRENT_SESSIONS} sessions for ${THROUGHPUT_MS / 1000} s, RSS with ${IDLE_SESSIONS} idle sessions`;
+}
+
+/** TTFA on every path in turn, then throughput and idle RSS path by path; the first path is the baseline. */
+export async function measurePaths(paths: Path[]): Promise<Map<string, PathResult>> {
+  const results = new Map(paths.map((p) => [p.name, { ttfaMs: [], frames: 0, bytes: 0, seconds: 0 } as PathResult]));
+  await measureTtfa(paths, results);
+  for (const path of paths) await measureThroughput(path, results.get(path.name)!);
+  for (const path of paths) await measureIdleRss(path, results.get(path.name)!);
+  return results;
+}
+
+/** One row per path: TTFA, TTFA added over the first path, throughput, relay CPU per GB and RSS per 1000 idle sessions. */
+export function printPathTable(title: string, paths: Path[], results: Map<string, PathResult>): void {
+  const direct = results.get(paths[0]!.name)!;
+  printTable(
+    title,
+    ['path', 'ttfa p50 ms', 'ttfa p99 ms', 'added p50 ms', 'added p99 ms', 'frames/s', 'MB/s', 'relay cpu s/GB', 'relay RSS MB/1000 idle'],
+    paths.map((path) => {
+      const r = results.get(path.name)!;
+      return [path.name, p50(r), p99(r), p50(r) - p50(direct), p99(r) - p99(direct), fps(r), mbps(r), r.cpuSecPerGb ?? Number.NaN, r.rssMbPer1000 ?? Number.NaN];
+    }),
+  );
+}
 
 /** Direct vs our balancer vs HAProxy: added TTFA, throughput at 64 sessions, relay CPU per GB and RSS per 1000 idle sessions. */
 export async function benchBalancer(): Promise<void> {
   const version = haproxyVersion();
   if (!version) console.log('\nhaproxy not installed, skipped (apt-get install -y haproxy to compare against it)');
-  const workerArgs = ['--log-level', 'warn', '--max-connections', '4096', '--max-queued', '1000'];
-  const workers = await Promise.all([spawnWorkerProcess(workerArgs), spawnWorkerProcess(workerArgs)]);
+  const workers = await startBenchWorkers();
   const workerPorts = workers.map((w) => w.port);
   const dir = mkdtempSync(join(tmpdir(), 'lb-bench-'));
   const children: ChildProcess[] = workers.map((w) => w.child);
@@ -260,24 +299,9 @@ export async function benchBalancer(): Promise<void> {
       children.push(haproxy.child);
       paths.push({ name: 'haproxy leastconn', urls: [`ws://127.0.0.1:${haproxy.port}/v1/stream`], pid: haproxy.child.pid! });
     }
-    const results = new Map(paths.map((p) => [p.name, { ttfaMs: [], frames: 0, bytes: 0, seconds: 0 } as PathResult]));
-    await measureTtfa(paths, results);
-    for (const path of paths) await measureThroughput(path, results.get(path.name)!);
-    for (const path of paths) await measureIdleRss(path, results.get(path.name)!);
-
+    const results = await measurePaths(paths);
     const direct = results.get(paths[0]!.name)!;
-    const p50 = (r: PathResult) => quantile(r.ttfaMs, 0.5);
-    const p99 = (r: PathResult) => quantile(r.ttfaMs, 0.99);
-    const fps = (r: PathResult) => r.frames / r.seconds;
-    const mbps = (r: PathResult) => r.bytes / 1e6 / r.seconds;
-    printTable(
-      `Balancer on loopback: 2 Flite workers, kal16 at speed 0.5, f32le; TTFA over ${TTFA_ROUNDS} requests, throughput with ${CONCURRENT_SESSIONS} sessions for ${THROUGHPUT_MS / 1000} s, RSS with ${IDLE_SESSIONS} idle sessions${version ? `; ${version}` : ''}`,
-      ['path', 'ttfa p50 ms', 'ttfa p99 ms', 'added p50 ms', 'added p99 ms', 'frames/s', 'MB/s', 'relay cpu s/GB', 'relay RSS MB/1000 idle'],
-      paths.map((path) => {
-        const r = results.get(path.name)!;
-        return [path.name, p50(r), p99(r), p50(r) - p50(direct), p99(r) - p99(direct), fps(r), mbps(r), r.cpuSecPerGb ?? Number.NaN, r.rssMbPer1000 ?? Number.NaN];
-      }),
-    );
+    printPathTable(`Balancer on loopback: ${setupLine()}${version ? `; ${version}` : ''}`, paths, results);
     const ours = results.get('chatterbox balancer')!;
     const haproxy = results.get('haproxy leastconn');
     printTable(

@@ -2,6 +2,7 @@ import { benchBalancer } from './balancer-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchSeams } from './seam-bench.js';
 import { benchText } from './text-bench.js';
+import { benchTransport } from './transport-bench.js';
 import { benchWorker } from './worker-bench.js';
 
 // `npm run bench`: every benchmark section, printed as tables. Sections measure side by side in one run.
@@ -11,6 +12,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   seams: benchSeams,
   balancer: benchBalancer,
   text: benchText,
+  transport: benchTransport,
 };
 
 const only = process.argv.slice(2);

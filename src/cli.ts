@@ -1,6 +1,7 @@
 import { UsageError } from './cli/usage-error.js';
 import { ConfigError } from './config/settings.js';
 import { TtsError } from './protocol/errors.js';
+import { StartupError } from './transport/startup-error.js';
 import { VERSION } from './version.js';
 
 const USAGE = `chatterbox ${VERSION}: streaming text-to-speech backend
@@ -65,6 +66,10 @@ main(process.argv.slice(2)).catch((err: unknown) => {
   if (code?.startsWith('ERR_PARSE_ARGS')) {
     console.error(`chatterbox ${commandName}: ${(err as Error).message}`);
     process.exit(2);
+  }
+  if (err instanceof StartupError) {
+    console.error(`error ${err.code}: ${err.message}`);
+    process.exit(err.exitCode);
   }
   if (err instanceof TtsError) {
     console.error(`error ${err.code}: ${err.message}`);

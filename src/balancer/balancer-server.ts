@@ -1,23 +1,25 @@
-import uWS from 'uWebSockets.js';
 import type { BalancerConfig } from '../config/balancer-config.js';
 import type { Logger } from '../logging/logger.js';
 import { TtsError } from '../protocol/errors.js';
-import { ResponseGuard } from '../transport/uws/http-io.js';
 import { waitUntilIdle } from '../service/drain-on-signal.js';
-import { attachMetricsRoute } from '../transport/uws/metrics-route.js';
-import { attachStaticRoutes } from '../transport/uws/static-route.js';
-import { listen } from '../transport/uws/listen.js';
-import { attachStreamRoute } from '../transport/uws/websocket-route.js';
+import { sendJson } from '../transport/http-exchange.js';
+import { createHttpRouter } from '../transport/http-router.js';
+import { loadTransport, logTransport } from '../transport/load-transport.js';
+import { attachMetricsRoute } from '../transport/metrics-route.js';
+import { attachStaticRoutes } from '../transport/static-route.js';
+import type { TransportChoice } from '../transport/transport.js';
 import { createBackendPool, type BackendPool } from './backend-pool.js';
 import { createBalancerMetrics } from './balancer-metrics.js';
 import { describeStats, formatStatsText } from './lb-stats.js';
 import { RelaySession } from './relay-session.js';
-import { proxyToWorker } from './uws/proxy-route.js';
+import { proxyToWorker } from './proxy-route.js';
 
 /** A running balancer. */
 export interface BalancerServer {
   readonly port: number;
   readonly pool: BackendPool;
+  /** The adapter serving it: 'uws' or 'node'. */
+  readonly transport: string;
   /** Stops taking new sessions; /health says `draining`. */
   startDraining(): void;
   /** Resolves once no relayed request is in flight, or after `timeoutMs`. */
@@ -36,51 +38,66 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   let draining = false;
   const isAccepting = () => (draining ? new TtsError('DRAINING', 'balancer is shutting down') : undefined);
 
-  const app = uWS.App();
-  const relayLogger = logger.child({ component: 'relay' });
-  const stream = attachStreamRoute(app, {
-    maxConnections: config.maxConnections,
-    maxFrameBytes: config.maxFrameBytes,
-    idleTimeoutSec: config.idleTimeoutSec,
-    sendHighWaterBytes: config.sendHighWaterBytes,
-    isAccepting,
-    logger: relayLogger,
-    createSession: (connection) => {
-      const session: RelaySession = new RelaySession(connection, { pool, options: config, logger: relayLogger, metrics, onClosed: () => sessions.delete(session) });
-      sessions.add(session);
-      return session;
-    },
-    onOpen: () => undefined,
-    onClose: () => undefined,
-  });
-
-  const clientBufferedBytes = () => [...sessions].reduce((n, s) => n + s.bufferedBytes, 0);
-  const stats = () => describeStats({ backends: pool.backends, sessions: stream.connections, clientBufferedBytes: clientBufferedBytes(), draining, startedAtMs });
-  app.get('/health', (res) => {
-    const s = stats();
-    const body = { status: s.status, healthyBackends: s.healthyBackends, totalBackends: s.totalBackends, sessions: s.sessions, uptimeSec: s.uptimeSec, version: s.version };
-    new ResponseGuard(res).json(s.status === 'down' || s.status === 'draining' ? 503 : 200, body);
-  });
-  app.get('/lb-stats', (res, req) => {
-    const http = new ResponseGuard(res);
-    if (req.getQuery('format') === 'text') http.end(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, formatStatsText(stats()));
-    else http.json(200, stats());
-  });
-  attachMetricsRoute(app, metrics.registry);
-  const proxyLogger = logger.child({ component: 'proxy' });
-  attachStaticRoutes(app);
-  app.any('/*', (res, req) => proxyToWorker(res, req, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting, onNoBackend: metrics.noBackend }));
-
-  const activeRequests = () => [...sessions].reduce((n, s) => n + s.activeRequests, 0);
-  const listening = await listen(app, config.host, config.port, logger.child({ component: 'balancer' })).catch((err: unknown) => {
+  const balancerLogger = logger.child({ component: 'balancer' });
+  const loaded = await loadTransport(config.transport as TransportChoice).catch((err: unknown) => {
     pool.stop();
     throw err;
   });
-  let listenSocket: uWS.us_listen_socket | undefined = listening.socket;
-  logger.info({ component: 'balancer', host: config.host, port: listening.port, backends: config.backends, healthy: pool.healthy }, 'balancer listening');
+  logTransport(loaded, balancerLogger);
+  const transportName = loaded.transport.name;
+
+  let sessionCount = () => 0;
+  const clientBufferedBytes = () => [...sessions].reduce((n, s) => n + s.bufferedBytes, 0);
+  const stats = () => describeStats({ backends: pool.backends, sessions: sessionCount(), clientBufferedBytes: clientBufferedBytes(), draining, startedAtMs });
+  const router = createHttpRouter();
+  router.on('GET', '/health', (http) => {
+    const s = stats();
+    const body = { status: s.status, healthyBackends: s.healthyBackends, totalBackends: s.totalBackends, sessions: s.sessions, uptimeSec: s.uptimeSec, version: s.version, transport: transportName };
+    sendJson(http, s.status === 'down' || s.status === 'draining' ? 503 : 200, body);
+  });
+  router.on('GET', '/lb-stats', (http) => {
+    if (new URLSearchParams(http.query).get('format') === 'text') http.end(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, formatStatsText(stats()));
+    else sendJson(http, 200, stats());
+  });
+  attachMetricsRoute(router, metrics.registry);
+  const proxyLogger = logger.child({ component: 'proxy' });
+  attachStaticRoutes(router);
+  router.otherwise((http) => proxyToWorker(http, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting, onNoBackend: metrics.noBackend }));
+
+  const relayLogger = logger.child({ component: 'relay' });
+  const activeRequests = () => [...sessions].reduce((n, s) => n + s.activeRequests, 0);
+  const server = await loaded.transport
+    .serve({
+      host: config.host,
+      port: config.port,
+      logger: balancerLogger,
+      http: router.handle,
+      stream: {
+        maxConnections: config.maxConnections,
+        maxFrameBytes: config.maxFrameBytes,
+        idleTimeoutSec: config.idleTimeoutSec,
+        sendHighWaterBytes: config.sendHighWaterBytes,
+        isAccepting,
+        logger: relayLogger,
+        createSession: (connection) => {
+          const session: RelaySession = new RelaySession(connection, { pool, options: config, logger: relayLogger, metrics, onClosed: () => sessions.delete(session) });
+          sessions.add(session);
+          return session;
+        },
+        onOpen: () => undefined,
+        onClose: () => undefined,
+      },
+    })
+    .catch((err: unknown) => {
+      pool.stop();
+      throw err;
+    });
+  sessionCount = () => server.connections;
+  balancerLogger.info({ host: config.host, port: server.port, backends: config.backends, healthy: pool.healthy, transport: transportName }, 'balancer listening');
   return {
-    port: listening.port,
+    port: server.port,
     pool,
+    transport: transportName,
     startDraining() {
       draining = true;
     },
@@ -88,9 +105,8 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
     async close(code = 1001) {
       draining = true;
       pool.stop();
-      if (listenSocket) uWS.us_listen_socket_close(listenSocket);
-      listenSocket = undefined;
-      stream.closeAll(code, code === 1012 ? 'balancer restarting' : 'balancer closing');
+      server.stopListening();
+      server.closeAll(code, code === 1012 ? 'balancer restarting' : 'balancer closing');
     },
   };
 }

@@ -6,12 +6,13 @@ import { parseIntegerFlag } from './usage-error.js';
 
 const BIN = fileURLToPath(new URL('../../../bin/chatterbox.js', import.meta.url));
 
-const HELP = `Usage: chatterbox up [--workers 2] [--worker-port 6093] [--port 6095]
+const HELP = `Usage: chatterbox up [--workers 2] [--worker-port 6093] [--port 6095] [--transport auto|uws|node]
 
 Runs the whole backend on this machine without systemd, with the same commands the units run:
 worker N as 'chatterbox serve --host 127.0.0.1 --port (6093+N, skipping 6095) --gpu N', and the balancer as
 'chatterbox balance --port 6095 --backend ws://127.0.0.1:6093 ...'. CHATTERBOX_* variables apply to
-all of them (CHATTERBOX_MODEL_DIR selects the Chatterbox model; without it the embedded voice speaks).
+all of them (CHATTERBOX_MODEL_DIR selects the Chatterbox model; without it the embedded voice speaks);
+--transport is passed to every process.
 A process that dies is restarted after 10 s, at most 5 times in 10 minutes, as under systemd.
 Ctrl-C drains and stops everything.`;
 
@@ -64,7 +65,7 @@ export function workerPorts(count: number, first: number, balancerPort: number):
 export async function upCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { workers: { type: 'string', default: '2' }, 'worker-port': { type: 'string', default: '6093' }, port: { type: 'string', default: '6095' }, help: { type: 'boolean', short: 'h' } },
+    options: { workers: { type: 'string', default: '2' }, 'worker-port': { type: 'string', default: '6093' }, port: { type: 'string', default: '6095' }, transport: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   });
   if (values.help) {
     console.log(HELP);
@@ -76,14 +77,15 @@ export async function upCommand(argv: string[]): Promise<void> {
   let stopping = false;
   const isStopping = () => stopping;
   const ports = workerPorts(workers, workerPort, Number(values.port));
+  const transport = values.transport === undefined ? [] : ['--transport', values.transport];
   const procs: Managed[] = ports.map((port, gpu) => ({
     name: `worker gpu${gpu}`,
-    args: ['serve', '--host', '127.0.0.1', '--port', String(port), '--gpu', String(gpu)],
+    args: ['serve', '--host', '127.0.0.1', '--port', String(port), '--gpu', String(gpu), ...transport],
     child: undefined,
     starts: [],
   }));
   const backends = ports.flatMap((port) => ['--backend', `ws://127.0.0.1:${port}`]);
-  const balancer: Managed = { name: 'balancer', args: ['balance', '--port', values.port, ...backends], child: undefined, starts: [] };
+  const balancer: Managed = { name: 'balancer', args: ['balance', '--port', values.port, ...backends, ...transport], child: undefined, starts: [] };
 
   const stopAll = (signal: NodeJS.Signals) => {
     if (stopping) return;

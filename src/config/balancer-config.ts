@@ -1,4 +1,5 @@
 import { readSettings, type SettingsOf, type SettingsTable } from './settings.js';
+import { TRANSPORT_SETTING } from './transport-setting.js';
 
 /** Every setting of `chatterbox balance`. */
 export const BALANCER_SETTINGS = {
@@ -16,6 +17,7 @@ export const BALANCER_SETTINGS = {
   connectTimeoutMs: { flag: 'connect-timeout-ms', env: 'CHATTERBOX_LB_CONNECT_TIMEOUT_MS', kind: 'int', default: 5000, min: 100, max: 120_000, description: 'Time for a worker to accept a session and send ready, in ms.' },
   sendHighWaterBytes: { flag: 'send-high-water', env: 'CHATTERBOX_LB_SEND_HIGH_WATER_BYTES', kind: 'int', default: 262_144, min: 1024, max: 67_108_864, description: 'Client send buffer at which the worker link pauses, in bytes.' },
   drainTimeoutSec: { flag: 'drain-timeout', env: 'CHATTERBOX_LB_DRAIN_TIMEOUT_SEC', kind: 'int', default: 30, min: 0, max: 3600, description: 'On SIGTERM, how long sessions may finish their requests, in seconds.' },
+  transport: TRANSPORT_SETTING,
   logLevel: { flag: 'log-level', env: 'CHATTERBOX_LOG_LEVEL', kind: 'enum', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Minimum log level.' },
   logFormat: { flag: 'log-format', env: 'CHATTERBOX_LOG_FORMAT', kind: 'enum', default: 'auto', choices: ['auto', 'json', 'journal'], description: 'Log line format: json, journal (each line starts with <priority> for journald), or auto (journal when stdout is the systemd journal).' },
 } as const satisfies SettingsTable;

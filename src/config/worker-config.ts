@@ -1,4 +1,5 @@
 import { readSettings, type SettingsOf, type SettingsTable } from './settings.js';
+import { TRANSPORT_SETTING } from './transport-setting.js';
 
 /** Every setting of `chatterbox serve`: flag, environment variable, range and default. */
 export const WORKER_SETTINGS = {
@@ -23,6 +24,7 @@ export const WORKER_SETTINGS = {
   idleTimeoutSec: { flag: 'idle-timeout', env: 'CHATTERBOX_IDLE_TIMEOUT_SEC', kind: 'int', default: 120, min: 8, max: 3600, description: 'Close a WebSocket with no traffic for this long, in seconds.' },
   sendHighWaterBytes: { flag: 'send-high-water', env: 'CHATTERBOX_SEND_HIGH_WATER_BYTES', kind: 'int', default: 262_144, min: 1024, max: 67_108_864, description: 'Per-connection send buffer at which a request pauses until the client reads, in bytes.' },
   drainTimeoutSec: { flag: 'drain-timeout', env: 'CHATTERBOX_DRAIN_TIMEOUT_SEC', kind: 'int', default: 30, min: 0, max: 3600, description: 'On SIGTERM, how long running requests may finish before exit, in seconds.' },
+  transport: TRANSPORT_SETTING,
   logLevel: { flag: 'log-level', env: 'CHATTERBOX_LOG_LEVEL', kind: 'enum', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Minimum log level.' },
   logFormat: { flag: 'log-format', env: 'CHATTERBOX_LOG_FORMAT', kind: 'enum', default: 'auto', choices: ['auto', 'json', 'journal'], description: 'Log line format: json, journal (each line starts with <priority> for journald), or auto (journal when stdout is the systemd journal).' },
 } as const satisfies SettingsTable;

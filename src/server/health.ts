@@ -20,6 +20,8 @@ export interface WorkerHealth {
   uptimeSec: number;
   version: string;
   pid: number;
+  /** The HTTP and WebSocket adapter: 'uws' or 'node'. */
+  transport: string;
 }
 
 /** Builds the health report from live state; cheap enough to answer in microseconds. */
@@ -30,6 +32,7 @@ export function describeHealth(state: {
   draining: boolean;
   gpu: number;
   startedAtMs: number;
+  transport: string;
 }): WorkerHealth {
   const { engine, admission } = state;
   const status = state.draining ? 'draining' : engine.state === 'ready' ? 'ok' : engine.state;
@@ -49,5 +52,6 @@ export function describeHealth(state: {
     uptimeSec: Math.round((Date.now() - state.startedAtMs) / 1000),
     version: VERSION,
     pid: process.pid,
+    transport: state.transport,
   };
 }

@@ -1,17 +1,17 @@
-import uWS from 'uWebSockets.js';
 import type { HostedEngine } from '../engine/host/engine-host.js';
 import type { Logger } from '../logging/logger.js';
 import { TtsError } from '../protocol/errors.js';
+import { waitUntilIdle } from '../service/drain-on-signal.js';
+import { sendError, sendJson } from '../transport/http-exchange.js';
+import { createHttpRouter } from '../transport/http-router.js';
+import { loadTransport, logTransport } from '../transport/load-transport.js';
+import { attachMetricsRoute } from '../transport/metrics-route.js';
+import { attachStaticRoutes } from '../transport/static-route.js';
+import type { TransportChoice } from '../transport/transport.js';
 import { createAdmission } from './admission.js';
 import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
-import { ResponseGuard } from '../transport/uws/http-io.js';
-import { handleTts } from './uws/tts-route.js';
-import { waitUntilIdle } from '../service/drain-on-signal.js';
-import { attachMetricsRoute } from '../transport/uws/metrics-route.js';
-import { attachStaticRoutes } from '../transport/uws/static-route.js';
-import { listen } from '../transport/uws/listen.js';
-import { attachStreamRoute } from '../transport/uws/websocket-route.js';
+import { handleTts } from './tts-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 /** What `createWorkerServer` needs beyond the engine: the serving subset of the worker config. */
@@ -24,11 +24,15 @@ export interface WorkerServerOptions extends SessionLimits {
   maxActiveSyntheses: number;
   maxQueuedRequests: number;
   idleTimeoutSec: number;
+  /** HTTP and WebSocket adapter; `auto` when absent. */
+  transport?: string;
 }
 
 /** A running worker: its port, and shutdown. */
 export interface WorkerServer {
   readonly port: number;
+  /** The adapter serving it: 'uws' or 'node'. */
+  readonly transport: string;
   /** Stops taking new sessions and requests; /health says `draining`. */
   startDraining(): void;
   /** Resolves once no request is generating, or after `timeoutMs`. */
@@ -37,8 +41,11 @@ export interface WorkerServer {
   close(): Promise<void>;
 }
 
-/** Starts the GPU worker's HTTP and WebSocket server on uWebSockets.js; `logger` is the process root, components take children. */
-export function createWorkerServer(options: WorkerServerOptions, engine: HostedEngine, logger: Logger): Promise<WorkerServer> {
+/**
+ * Starts the GPU worker's HTTP and WebSocket server on the adapter `options.transport` chooses; `logger` is the
+ * process root, components take children. Rejects with PortInUseError when another process holds the port.
+ */
+export async function createWorkerServer(options: WorkerServerOptions, engine: HostedEngine, logger: Logger): Promise<WorkerServer> {
   const startedAtMs = Date.now();
   const admission = createAdmission({ maxActive: options.maxActiveSyntheses, maxQueued: options.maxQueuedRequests });
   const metrics = createWorkerMetrics({ active: () => admission.active, queued: () => admission.queued, engineRestarts: () => engine.restarts });
@@ -49,55 +56,65 @@ export function createWorkerServer(options: WorkerServerOptions, engine: HostedE
     if (engine.state !== 'ready') return new TtsError('NOT_READY', 'engine is loading');
     return undefined;
   };
+  const workerLogger = logger.child({ component: 'worker' });
+  const loaded = await loadTransport((options.transport ?? 'auto') as TransportChoice);
+  logTransport(loaded, workerLogger);
+  const transportName = loaded.transport.name;
 
-  const app = uWS.App();
-  const stream = attachStreamRoute(app, {
-    ...options,
-    isAccepting,
-    logger: logger.child({ component: 'ws' }),
-    createSession: (connection) =>
-      new StreamSession(connection, {
-        engine,
-        admission,
-        limits: options,
-        metrics,
-        isAccepting,
-        logger: logger.child({ component: 'session', sessionId: ++sessionCount }),
-      }),
-    onOpen: () => metrics.connectionOpened(),
-    onClose: () => metrics.connectionClosed(),
-  });
-
-  const health = () => describeHealth({ engine, admission, sessions: stream.connections, draining, gpu: options.gpu, startedAtMs });
-  app.get('/health', (res) => {
+  const router = createHttpRouter();
+  let sessions = () => 0;
+  const health = () => describeHealth({ engine, admission, sessions: sessions(), draining, gpu: options.gpu, startedAtMs, transport: transportName });
+  router.on('GET', '/health', (http) => {
     const report = health();
-    new ResponseGuard(res).json(report.status === 'ok' ? 200 : 503, report);
+    sendJson(http, report.status === 'ok' ? 200 : 503, report);
   });
-  attachMetricsRoute(app, metrics.registry);
+  attachMetricsRoute(router, metrics.registry);
   const ttsLogger = logger.child({ component: 'http' });
-  app.post('/v1/tts', (res, req) =>
-    handleTts(res, req, { engine, admission, metrics, logger: ttsLogger, maxTextChars: options.maxTextChars, maxBodyBytes: options.maxFrameBytes, isAccepting }),
+  router.on('POST', '/v1/tts', (http) =>
+    handleTts(http, { engine, admission, metrics, logger: ttsLogger, maxTextChars: options.maxTextChars, maxBodyBytes: options.maxFrameBytes, isAccepting }),
   );
-  app.any('/v1/tts', (res) => new ResponseGuard(res).error(new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
-  attachStaticRoutes(app);
-  app.any('/*', (res, req) => new ResponseGuard(res).error(new TtsError('NOT_FOUND', `no route for ${req.getMethod().toUpperCase()} ${req.getUrl()}`)));
+  router.on('*', '/v1/tts', (http) => sendError(http, new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
+  attachStaticRoutes(router);
 
-  return listen(app, options.host, options.port, logger.child({ component: 'worker' })).then(({ socket, port }) => {
-    let listening: uWS.us_listen_socket | undefined = socket;
-    logger.info({ component: 'worker', host: options.host, port }, 'worker listening');
-    return {
-      port,
-      startDraining() {
-        draining = true;
-      },
-      whenIdle: (timeoutMs) => waitUntilIdle(() => admission.active > 0 || admission.queued > 0, timeoutMs),
-      async close() {
-        draining = true;
-        if (listening) uWS.us_listen_socket_close(listening);
-        listening = undefined;
-        stream.closeAll(1001, 'server closing');
-        await engine.close();
-      },
-    };
+  const server = await loaded.transport.serve({
+    host: options.host,
+    port: options.port,
+    logger: workerLogger,
+    http: router.handle,
+    stream: {
+      maxConnections: options.maxConnections,
+      maxFrameBytes: options.maxFrameBytes,
+      idleTimeoutSec: options.idleTimeoutSec,
+      sendHighWaterBytes: options.sendHighWaterBytes,
+      isAccepting,
+      logger: logger.child({ component: 'ws' }),
+      createSession: (connection) =>
+        new StreamSession(connection, {
+          engine,
+          admission,
+          limits: options,
+          metrics,
+          isAccepting,
+          logger: logger.child({ component: 'session', sessionId: ++sessionCount }),
+        }),
+      onOpen: () => metrics.connectionOpened(),
+      onClose: () => metrics.connectionClosed(),
+    },
   });
+  sessions = () => server.connections;
+  workerLogger.info({ host: options.host, port: server.port, transport: transportName }, 'worker listening');
+  return {
+    port: server.port,
+    transport: transportName,
+    startDraining() {
+      draining = true;
+    },
+    whenIdle: (timeoutMs) => waitUntilIdle(() => admission.active > 0 || admission.queued > 0, timeoutMs),
+    async close() {
+      draining = true;
+      server.stopListening();
+      server.closeAll(1001, 'server closing');
+      await engine.close();
+    },
+  };
 }

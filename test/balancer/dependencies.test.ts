@@ -87,4 +87,19 @@ describe('import arrows', () => {
     });
     assert.deepEqual(found, []);
   });
+
+  it('only src/transport/ imports uWebSockets.js, and the check can fail', () => {
+    const importers = (files: string[], allowedDir: string) =>
+      files.filter((file) => !file.startsWith(allowedDir) && importsOf(readFileSync(join(ROOT, file), 'utf8')).includes('uWebSockets.js'));
+    const files = [...tsFiles('src'), ...tsFiles('client'), ...tsFiles('bench'), ...tsFiles('test')].filter((f) => !f.startsWith('test/balancer/'));
+    assert.ok(importers(files, 'src/server/').includes('src/transport/uws/uws-transport.ts'), 'the check sees the adapter’s own import');
+    assert.deepEqual(importers(files, 'src/transport/'), []);
+  });
+
+  it('uWebSockets.js is imported for its types only, so loading the project never loads it (its entry point warns on Node 22+)', () => {
+    const valueImport = /^\s*import\s+(?!type\b)[^'"]*\bfrom\s*['"]uWebSockets\.js['"]|\bimport\(\s*['"]uWebSockets\.js['"]\s*\)|require\(\s*['"]uWebSockets\.js['"]\s*\)/m;
+    assert.ok(valueImport.test("import uWS from 'uWebSockets.js';") && !valueImport.test("import type uWS from 'uWebSockets.js';"), 'the pattern tells them apart');
+    const found = [...tsFiles('src'), ...tsFiles('test'), ...tsFiles('bench')].filter((file) => valueImport.test(readFileSync(join(ROOT, file), 'utf8')));
+    assert.deepEqual(found, []);
+  });
 });

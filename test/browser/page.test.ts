@@ -12,6 +12,7 @@ import { longText, readWavHeader } from '../helpers/audio.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
+import { testTransport } from '../helpers/transport.js';
 
 const ARTIFACTS = 'test-artifacts';
 const SENTENCE = 'Hello from the browser test. The audio streams in while it plays.';
@@ -23,7 +24,7 @@ let pageUrl: string;
 
 before(async () => {
   worker = await startTestWorker();
-  const { logLevel, ...config } = parseBalancerConfig({ host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`], 'log-level': 'silent' }, {});
+  const { logLevel, ...config } = parseBalancerConfig({ transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`], 'log-level': 'silent' }, {});
   balancer = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? logLevel }));
   pageUrl = `http://127.0.0.1:${balancer.port}/`;
   browser = await launchChromium();

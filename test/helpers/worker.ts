@@ -6,6 +6,7 @@ import type { EngineSpec } from '../../src/engine/engine-spec.js';
 import { createEngineHost, type HostedEngine } from '../../src/engine/host/engine-host.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { createWorkerServer, type WorkerServer } from '../../src/server/worker-server.js';
+import { testTransport } from './transport.js';
 
 /** A worker started in this process on a free loopback port. */
 export interface TestWorker {
@@ -19,12 +20,12 @@ export interface TestWorker {
   close(): Promise<void>;
 }
 
-/** Starts a real worker (engine in its thread, uWS on port 0); flite unless `engine` says otherwise. */
+/** Starts a real worker (engine in its thread, the test transport on port 0); flite unless `engine` says otherwise. */
 export async function startTestWorker(
   settings: Record<string, string> = {},
   engineSpec: EngineSpec = { kind: 'flite' },
 ): Promise<TestWorker> {
-  const config: WorkerConfig = parseWorkerConfig({ host: '127.0.0.1', port: '0', 'log-level': 'silent', ...settings }, {});
+  const config: WorkerConfig = parseWorkerConfig({ host: '127.0.0.1', port: '0', 'log-level': 'silent', transport: testTransport(), ...settings }, {});
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? config.logLevel });
   const engine = await createEngineHost(engineSpec, logger);
   const server = await createWorkerServer(config, engine, logger);

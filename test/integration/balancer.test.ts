@@ -13,6 +13,7 @@ import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RawStream, summarize, withTimeout, type RequestResult } from '../helpers/raw-stream.js';
 import { spawnWorkerProcess } from '../helpers/worker.js';
+import { testTransport } from '../helpers/transport.js';
 
 // Real worker processes (Flite) behind the balancer, which runs in this process, all on loopback ports.
 // Tests that kill, stop or drain workers get a fleet of their own; the others share one and first wait
@@ -61,8 +62,8 @@ class Fleet {
 
   /** Another balancer over the same workers; health polled every 100 ms, down after 1 failure, up after 2 good checks. */
   async startBalancer(): Promise<BalancerServer> {
-    const config = parseBalancerConfig(
-      {
+    const config = parseBalancerConfig({
+        transport: testTransport(),
         host: '127.0.0.1',
         port: '0',
         backend: this.workers.map((w) => w.url),
@@ -200,7 +201,9 @@ describe('balancer: endpoints', () => {
     await shared.settle();
     const health = await httpRequest(`${shared.http()}/health`);
     assert.equal(health.status, 200);
-    assert.deepEqual({ ...jsonOf<Record<string, unknown>>(health), uptimeSec: 0, version: '' }, { status: 'ok', healthyBackends: 2, totalBackends: 2, sessions: 0, uptimeSec: 0, version: '' });
+    const body = jsonOf<Record<string, unknown>>(health);
+    assert.ok(body.transport === 'uws' || body.transport === 'node', 'names its adapter');
+    assert.deepEqual({ ...body, uptimeSec: 0, version: '', transport: '' }, { status: 'ok', healthyBackends: 2, totalBackends: 2, sessions: 0, uptimeSec: 0, version: '', transport: '' });
     const metrics = await httpRequest(`${shared.http()}/metrics`);
     assert.equal(metrics.status, 200);
     assert.match(String(metrics.headers['content-type']), /^text\/plain/);
@@ -592,6 +595,12 @@ describe('balancer: failover', () => {
     const fleet = await freshFleet(t, ['--max-frame-bytes', '1024']);
     const stream = await connect(t, fleet.url());
     const worker = await fleet.pinnedWorker();
+    if (jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${worker.port}/health`)).transport !== 'uws') {
+      // ws answers that frame with a 1009 close frame, which the balancer rightly passes on; the node adapter's
+      // idle timeout drops links with no close frame as uWS does, and balancer-idle.test.ts covers that on both.
+      t.skip('only uWS drops a link with no close frame for an oversized frame');
+      return;
+    }
     stream.sendRaw(new Uint8Array(64 * 1024));
     await pollUntil('the worker to drop the link', async () => backendOf(await fleet.stats(), worker).sessions === 0);
     const s = await fleet.stats();

@@ -59,7 +59,8 @@ function isRunning(pid: number): boolean {
 describe('chatterbox up (npm start)', () => {
   it('runs two workers and the balancer, speaks through it, and stops every process on SIGINT', async (t) => {
     const { workerPort, port } = await freePorts();
-    const up = spawn(process.execPath, ['bin/chatterbox.js', 'up', '--worker-port', String(workerPort), '--port', String(port)], {
+    // node, not auto: where uws loads, that proves --transport reaches every process.
+    const up = spawn(process.execPath, ['bin/chatterbox.js', 'up', '--worker-port', String(workerPort), '--port', String(port), '--transport', 'node'], {
       env: { ...process.env, CHATTERBOX_LOG_LEVEL: 'warn' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -77,12 +78,13 @@ describe('chatterbox up (npm start)', () => {
       async () => {
         if (up.exitCode !== null) throw new Error(`chatterbox up exited with ${up.exitCode}:\n${output}`);
         const answer = await httpRequest(`http://127.0.0.1:${port}/health`).catch(() => undefined);
-        const body = answer?.status === 200 ? jsonOf<{ healthyBackends: number; totalBackends: number }>(answer) : undefined;
+        const body = answer?.status === 200 ? jsonOf<{ healthyBackends: number; totalBackends: number; transport: string }>(answer) : undefined;
         return body?.healthyBackends === 2 && body.totalBackends === 2 ? body : undefined;
       },
       { timeoutMs: 30_000, intervalMs: 50 },
     );
     assert.equal(health.totalBackends, 2);
+    assert.equal(health.transport, 'node', 'the balancer got --transport');
 
     const stream = await RawStream.open(`ws://127.0.0.1:${port}/v1/stream`);
     const result = await stream.speak('up', 'Hello from the whole backend.');
@@ -92,9 +94,9 @@ describe('chatterbox up (npm start)', () => {
     assert.deepEqual(seqs, seqs.map((_, i) => i));
     assert.ok(samples > 8000, `${samples} samples`);
 
-    const workerPids = await Promise.all(
-      [workerPort, workerPort + 1].map(async (p) => jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${p}/health`)).pid),
-    );
+    const workerHealths = await Promise.all([workerPort, workerPort + 1].map(async (p) => jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${p}/health`))));
+    assert.deepEqual(workerHealths.map((h) => h.transport), ['node', 'node'], 'each worker got --transport');
+    const workerPids = workerHealths.map((h) => h.pid);
     const children = childrenOf(up.pid!);
     assert.equal(children.size, 3, `two workers and the balancer: ${[...children.keys()].join(', ')}`);
     for (const pid of workerPids) assert.ok(children.has(pid), `worker ${pid} is a child of chatterbox up`);

@@ -4,6 +4,7 @@ import { encodeFrame } from '../../protocol/codec.js';
 import { TtsError, closeCodeFor } from '../../protocol/errors.js';
 import { STREAM_PATH } from '../../protocol/messages.js';
 import type { FrameConnection, SessionHandler } from '../frame-connection.js';
+import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions } from '../transport.js';
 
 interface SocketData {
   connection: UwsConnection | undefined;
@@ -68,17 +69,7 @@ export interface StreamRoute {
 /** Mounts the streaming WebSocket endpoint on a uWS app; each connection gets a session from `createSession`. */
 export function attachStreamRoute(
   app: TemplatedApp,
-  deps: {
-    createSession: (connection: FrameConnection) => SessionHandler;
-    maxConnections: number;
-    maxFrameBytes: number;
-    idleTimeoutSec: number;
-    sendHighWaterBytes: number;
-    isAccepting: () => TtsError | undefined;
-    logger: Logger;
-    onOpen: () => void;
-    onClose: () => void;
-  },
+  deps: StreamRouteOptions,
 ): StreamRoute {
   const open = new Set<UwsConnection>();
   app.ws<SocketData>(STREAM_PATH, {
@@ -87,7 +78,7 @@ export function attachStreamRoute(
     maxPayloadLength: Math.min(deps.maxFrameBytes * 16, 64 * 1024 * 1024),
     idleTimeout: deps.idleTimeoutSec,
     sendPingsAutomatically: false,
-    maxBackpressure: 64 * 1024 * 1024,
+    maxBackpressure: MAX_SEND_BUFFER_BYTES,
     upgrade: (res, req, context) => {
       res.upgrade<SocketData>(
         { connection: undefined, session: undefined },

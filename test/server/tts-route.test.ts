@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as connectTcp } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { rms } from '../../../src/audio/pcm.js';
-import { ERROR_CODES, type ErrorCode } from '../../../src/protocol/errors.js';
-import { SPEECH_RMS_FLOOR, readWavHeader, samplesOf, wordCount } from '../../helpers/audio.js';
-import { httpRequest, jsonOf, postJson, type HttpResult } from '../../helpers/http.js';
-import { RawStream, withTimeout } from '../../helpers/raw-stream.js';
-import { startTestWorker, type TestWorker } from '../../helpers/worker.js';
+import { rms } from '../../src/audio/pcm.js';
+import { ERROR_CODES, type ErrorCode } from '../../src/protocol/errors.js';
+import { SPEECH_RMS_FLOOR, readWavHeader, samplesOf, wordCount } from '../helpers/audio.js';
+import { httpRequest, jsonOf, postJson, type HttpResult } from '../helpers/http.js';
+import { RawStream, withTimeout } from '../helpers/raw-stream.js';
+import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
 const MAX_BODY_BYTES = 2048;
 const MAX_TEXT_CHARS = 300;

@@ -1,29 +1,25 @@
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import { encodeWavHeader } from '../../audio/wav-header.js';
-import type { Engine } from '../../engine/engine.js';
-import { resolveRequest } from '../../engine/resolve-request.js';
-import type { Logger } from '../../logging/logger.js';
-import { TtsError, toTtsError } from '../../protocol/errors.js';
-import type { Admission } from '../admission.js';
-import { runSynthesis } from '../run-synthesis.js';
-import { parseTtsBody } from '../tts-body.js';
-import type { WorkerMetrics } from '../worker-metrics.js';
-import { ResponseGuard } from '../../transport/uws/http-io.js';
+import { encodeWavHeader } from '../audio/wav-header.js';
+import type { Engine } from '../engine/engine.js';
+import { resolveRequest } from '../engine/resolve-request.js';
+import type { Logger } from '../logging/logger.js';
+import { TtsError, toTtsError } from '../protocol/errors.js';
+import type { Admission } from './admission.js';
+import { runSynthesis } from './run-synthesis.js';
+import { parseTtsBody } from './tts-body.js';
+import type { WorkerMetrics } from './worker-metrics.js';
+import { sendError, type HttpExchange } from '../transport/http-exchange.js';
 
 /**
  * `POST /v1/tts`: JSON in, WAV (or raw PCM) out, streamed as it is produced. Errors found before the
  * first byte get a JSON status; a failure after it cuts the connection so the body reads as incomplete.
  */
 export function handleTts(
-  res: HttpResponse,
-  req: HttpRequest,
+  http: HttpExchange,
   deps: { engine: Engine; admission: Admission; metrics: WorkerMetrics; logger: Logger; maxTextChars: number; maxBodyBytes: number; isAccepting: () => TtsError | undefined },
 ): void {
   const startedAt = performance.now();
-  // uWS request objects are only valid inside this callback: read everything needed now.
-  const contentType = req.getHeader('content-type');
-  const query = req.getQuery() ?? '';
-  const http = new ResponseGuard(res);
+  const contentType = http.header('content-type');
+  const query = http.query;
   const abort = new AbortController();
   http.onAbort(() => abort.abort());
   const body = http.readBody(deps.maxBodyBytes);
@@ -72,7 +68,7 @@ export function handleTts(
       deps.metrics.requestFailed('http', error.code);
       deps.logger.warn({ err: error, code: error.code }, 'http request failed');
       if (started) http.kill();
-      else http.error(error, error.code === 'SERVER_BUSY' || error.code === 'DRAINING' ? { 'retry-after': '1' } : {});
+      else sendError(http, error, error.code === 'SERVER_BUSY' || error.code === 'DRAINING' ? { 'retry-after': '1' } : {});
     }
   })();
 }

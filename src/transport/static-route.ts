@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { lstatSync, readdirSync, readFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { HttpRequest, HttpResponse, TemplatedApp } from 'uWebSockets.js';
-import { ResponseGuard } from './http-io.js';
+import type { HttpExchange } from './http-exchange.js';
+import type { HttpRouter } from './http-router.js';
 
 /** Where the build writes the browser page (dist/client/browser), found from this module's place in dist/src. */
-export const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../../client/browser/', import.meta.url));
+export const DEFAULT_STATIC_ROOT = fileURLToPath(new URL('../../client/browser/', import.meta.url));
 
 /** Files under this folder have a content hash in their name, so they may be cached for good. */
 const HASHED_DIR = 'assets/';
@@ -105,24 +105,22 @@ export function loadStaticSite(rootDir: string): StaticSite {
   return site;
 }
 
-function serve(res: HttpResponse, req: HttpRequest, file: StaticFile, withBody: boolean): void {
-  // uWS request objects are only valid inside this callback: read the header now.
-  const fresh = req.getHeader('if-none-match').split(/\s*,\s*/).includes(file.etag);
-  const http = new ResponseGuard(res);
+function serve(http: HttpExchange, file: StaticFile, withBody: boolean): void {
+  const fresh = http.header('if-none-match').split(/\s*,\s*/).includes(file.etag);
   if (fresh) http.endWithoutBody(304, { etag: file.etag, 'cache-control': file.headers['cache-control']! });
   else if (withBody) http.end(200, file.headers, file.body);
   else http.endWithoutBody(200, file.headers, file.body.byteLength);
 }
 
 /**
- * Serves the built browser page: GET and HEAD on each file's exact path, `/` for index.html. Register it before
- * any catch-all route. Returns the paths served (none when the page was not built).
+ * Serves the built browser page: GET and HEAD on each file's exact path, `/` for index.html.
+ * Returns the paths served (none when the page was not built).
  */
-export function attachStaticRoutes(app: TemplatedApp, options: { rootDir?: string } = {}): string[] {
+export function attachStaticRoutes(router: HttpRouter, options: { rootDir?: string } = {}): string[] {
   const site = loadStaticSite(options.rootDir ?? DEFAULT_STATIC_ROOT);
   for (const [path, file] of site) {
-    app.get(path, (res, req) => serve(res, req, file, true));
-    app.head(path, (res, req) => serve(res, req, file, false));
+    router.on('GET', path, (http) => serve(http, file, true));
+    router.on('HEAD', path, (http) => serve(http, file, false));
   }
   return [...site.keys()];
 }

@@ -4,11 +4,13 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import uWS from 'uWebSockets.js';
-import { attachStaticRoutes, loadStaticSite } from '../../../src/transport/uws/static-route.js';
-import { httpRequest, type HttpResult } from '../../helpers/http.js';
-import { withTimeout } from '../../helpers/raw-stream.js';
-import { startTestWorker } from '../../helpers/worker.js';
+import { createHttpRouter } from '../../src/transport/http-router.js';
+import { attachStaticRoutes, loadStaticSite } from '../../src/transport/static-route.js';
+import type { TransportServer } from '../../src/transport/transport.js';
+import { httpRequest, type HttpResult } from '../helpers/http.js';
+import { withTimeout } from '../helpers/raw-stream.js';
+import { availableTransports, serveHttpWith } from '../helpers/transport.js';
+import { startTestWorker } from '../helpers/worker.js';
 
 /** A request whose path is sent byte for byte (URL parsing would resolve the '..' a traversal test needs). */
 function rawGet(port: number, path: string, headers: Record<string, string> = {}, method = 'GET'): Promise<HttpResult> {
@@ -26,10 +28,10 @@ function rawGet(port: number, path: string, headers: Record<string, string> = {}
   return withTimeout(done, 5000, `${method} ${path}`);
 }
 
-describe('attachStaticRoutes', () => {
+for (const transportName of availableTransports()) describe(`attachStaticRoutes on ${transportName}`, () => {
   let dir: string;
   let port: number;
-  let listen: uWS.us_listen_socket;
+  let server: TransportServer;
   const page = '<!doctype html><title>t</title>';
 
   before(async () => {
@@ -42,22 +44,14 @@ describe('attachStaticRoutes', () => {
     writeFileSync(join(site, '.env'), 'SECRET=1');
     writeFileSync(join(dir, 'secret.txt'), 'outside the site');
     symlinkSync(join(dir, 'secret.txt'), join(site, 'linked.txt'));
-    const app = uWS.App();
-    attachStaticRoutes(app, { rootDir: site });
-    app.any('/*', (res) => {
-      res.writeStatus('404 Not Found').end('nope');
-    });
-    await new Promise<void>((resolve, reject) =>
-      app.listen('127.0.0.1', 0, (socket) => {
-        if (!socket) return reject(new Error('cannot listen'));
-        listen = socket;
-        port = uWS.us_socket_local_port(socket as unknown as uWS.us_socket);
-        resolve();
-      }),
-    );
+    const router = createHttpRouter();
+    attachStaticRoutes(router, { rootDir: site });
+    router.otherwise((http) => http.end(404, {}, 'nope'));
+    server = await serveHttpWith(transportName, router.handle);
+    port = server.port;
   });
   after(() => {
-    uWS.us_listen_socket_close(listen);
+    server.stopListening();
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import type { HostedEngine } from '../../../src/engine/host/engine-host.js';
-import type { AudioMessage, DoneMessage } from '../../../src/protocol/messages.js';
-import { longText } from '../../helpers/audio.js';
-import { httpRequest, jsonOf } from '../../helpers/http.js';
-import { openRawStreamFor as connect, startTestWorkerFor as worker } from '../../helpers/per-test.js';
-import { summarize, withTimeout } from '../../helpers/raw-stream.js';
-import { startTestWorker } from '../../helpers/worker.js';
+import type { HostedEngine } from '../../src/engine/host/engine-host.js';
+import type { AudioMessage, DoneMessage } from '../../src/protocol/messages.js';
+import { longText } from '../helpers/audio.js';
+import { httpRequest, jsonOf } from '../helpers/http.js';
+import { openRawStreamFor as connect, startTestWorkerFor as worker } from '../helpers/per-test.js';
+import { summarize, withTimeout } from '../helpers/raw-stream.js';
+import { startTestWorker } from '../helpers/worker.js';
 
 interface EngineRequestCount {
   /** Chunks the worker has taken from the engine; it sends each as one frame right away. */

@@ -1,9 +1,8 @@
 import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
-import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
-import type { Logger } from '../../logging/logger.js';
-import { TtsError, toTtsError } from '../../protocol/errors.js';
-import { ResponseGuard } from '../../transport/uws/http-io.js';
-import type { Backend, BackendPool } from '../backend-pool.js';
+import type { Logger } from '../logging/logger.js';
+import { TtsError, toTtsError } from '../protocol/errors.js';
+import { sendError, type HttpExchange } from '../transport/http-exchange.js';
+import type { Backend, BackendPool } from './backend-pool.js';
 
 /** Response headers a worker sets that the client must see. */
 const PASSED_HEADERS = ['content-type', 'cache-control', 'x-sample-rate', 'x-audio-format', 'retry-after', 'allow', 'etag', 'last-modified', 'content-encoding'];
@@ -23,20 +22,16 @@ function forward(backend: Backend, method: string, path: string, headers: Record
  * answer back as it comes with backpressure. A worker that cannot be reached is reported and the next one tried.
  */
 export function proxyToWorker(
-  res: HttpResponse,
-  req: HttpRequest,
+  http: HttpExchange,
   deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined; onNoBackend: () => void },
 ): void {
-  // uWS request objects are only valid inside this callback: read everything needed now.
-  const method = req.getMethod().toUpperCase();
-  const query = req.getQuery();
-  const path = `${req.getUrl()}${query ? `?${query}` : ''}`;
+  const method = http.method;
+  const path = `${http.path}${http.query ? `?${http.query}` : ''}`;
   const headers: Record<string, string> = {};
   for (const name of ['content-type', 'accept', 'if-none-match', 'accept-encoding']) {
-    const value = req.getHeader(name);
+    const value = http.header(name);
     if (value) headers[name] = value;
   }
-  const http = new ResponseGuard(res);
   const body = method === 'GET' || method === 'HEAD' ? Promise.resolve(undefined) : http.readBody(deps.maxBodyBytes);
   body.catch(() => undefined);
 
@@ -63,7 +58,7 @@ export function proxyToWorker(
       }
     } catch (err) {
       const error = toTtsError(err);
-      http.error(error, error.retryable ? { 'retry-after': '1' } : {});
+      sendError(http, error, error.retryable ? { 'retry-after': '1' } : {});
       return;
     }
     const response = upstream;

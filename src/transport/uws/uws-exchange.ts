@@ -1,5 +1,6 @@
-import type { HttpResponse } from 'uWebSockets.js';
-import { TtsError, httpStatusFor } from '../../protocol/errors.js';
+import type { HttpRequest, HttpResponse } from 'uWebSockets.js';
+import { TtsError } from '../../protocol/errors.js';
+import { bodyTooLarge, type HttpExchange } from '../http-exchange.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 304: 'Not Modified', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict',
@@ -13,16 +14,28 @@ export function statusLine(status: number): string {
 }
 
 /**
- * Tracks whether a uWS response may still be touched: uWS responses are invalid after onAborted
- * or after end, and touching one then crashes the process.
+ * HttpExchange over a uWS response. uWS request objects are only valid inside the route callback, so the
+ * method, URL and headers are copied at construction; responses are invalid after onAborted or end, and
+ * touching one then crashes the process, hence the `open` guard on every method.
  */
-export class ResponseGuard {
-  aborted = false;
-  ended = false;
+export class UwsExchange implements HttpExchange {
+  readonly method: string;
+  readonly path: string;
+  readonly query: string;
+  private readonly headers = new Map<string, string>();
+  private aborted = false;
+  private ended = false;
   private writable: (() => void) | undefined;
   private readonly onAbortCallbacks: Array<() => void> = [];
 
-  constructor(readonly res: HttpResponse) {
+  constructor(
+    private readonly res: HttpResponse,
+    req: HttpRequest,
+  ) {
+    this.method = req.getMethod().toUpperCase();
+    this.path = req.getUrl();
+    this.query = req.getQuery() ?? '';
+    req.forEach((name, value) => this.headers.set(name, value));
     res.onAborted(() => {
       this.aborted = true;
       for (const cb of this.onAbortCallbacks) cb();
@@ -34,50 +47,37 @@ export class ResponseGuard {
     return !this.aborted && !this.ended;
   }
 
+  header(name: string): string {
+    return this.headers.get(name) ?? '';
+  }
+
   onAbort(cb: () => void): void {
     this.onAbortCallbacks.push(cb);
   }
 
-  /** Sends a whole response. */
   end(status: number, headers: Record<string, string>, body: string | Uint8Array): void {
     if (!this.open) return;
     this.ended = true;
     this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      this.writeHead(status, headers);
       this.res.end(body);
     });
   }
 
-  /** Sends status and headers with no body (HEAD, 304); `contentLength` is the length a GET would have. */
   endWithoutBody(status: number, headers: Record<string, string>, contentLength?: number): void {
     if (!this.open) return;
     this.ended = true;
     this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
+      this.writeHead(status, headers);
       this.res.endWithoutBody(contentLength);
     });
   }
 
-  json(status: number, body: unknown, headers: Record<string, string> = {}): void {
-    this.end(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }, JSON.stringify(body));
-  }
-
-  error(error: TtsError, headers: Record<string, string> = {}): void {
-    this.json(httpStatusFor(error.code), { error: { code: error.code, message: error.message, retryable: error.retryable } }, headers);
-  }
-
-  /** Starts a streamed (chunked) response. */
   begin(status: number, headers: Record<string, string>): void {
     if (!this.open) return;
-    this.res.cork(() => {
-      this.res.writeStatus(statusLine(status));
-      for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
-    });
+    this.res.cork(() => this.writeHead(status, headers));
   }
 
-  /** Writes one piece of a streamed body; resolves when the socket can take more. */
   write(bytes: Uint8Array): Promise<void> {
     if (!this.open) return Promise.resolve();
     let ok = true;
@@ -95,21 +95,18 @@ export class ResponseGuard {
     });
   }
 
-  /** Ends a streamed body normally. */
   finish(): void {
     if (!this.open) return;
     this.ended = true;
     this.res.cork(() => this.res.end());
   }
 
-  /** Cuts the connection so the client sees an incomplete body rather than a short but "complete" one. */
   kill(): void {
     if (!this.open) return;
     this.ended = true;
     this.res.close();
   }
 
-  /** Reads the request body up to `maxBytes`; throws FRAME_TOO_LARGE beyond it. Call synchronously in the handler. */
   readBody(maxBytes: number): Promise<Uint8Array> {
     return new Promise((resolve, reject) => {
       const parts: Uint8Array[] = [];
@@ -121,7 +118,7 @@ export class ResponseGuard {
         size += chunk.byteLength;
         if (size > maxBytes) {
           failed = true;
-          reject(new TtsError('FRAME_TOO_LARGE', `body exceeds ${maxBytes} bytes`));
+          reject(bodyTooLarge(maxBytes));
           return;
         }
         // uWS neuters the chunk after this callback returns, so keep a copy.
@@ -129,5 +126,10 @@ export class ResponseGuard {
         if (isLast) resolve(Buffer.concat(parts));
       });
     });
+  }
+
+  private writeHead(status: number, headers: Record<string, string>): void {
+    this.res.writeStatus(statusLine(status));
+    for (const [k, v] of Object.entries(headers)) this.res.writeHeader(k, v);
   }
 }

@@ -1,0 +1,133 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../../logging/logger.js';
+import { encodeFrame } from '../../protocol/codec.js';
+import { TtsError, closeCodeFor } from '../../protocol/errors.js';
+import type { FrameConnection } from '../frame-connection.js';
+import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions } from '../transport.js';
+
+/**
+ * FrameConnection over a `ws` socket. Buffered bytes are counted from `send` until its callback (written to the
+ * kernel), the same span uWS's getBufferedAmount covers, so high-water marks mean the same on both adapters.
+ */
+class NodeConnection implements FrameConnection {
+  closed = false;
+  private pendingBytes = 0;
+  private waiters: Array<() => void> = [];
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly highWaterBytes: number,
+    private readonly logger: Logger,
+    private readonly onActivity: () => void,
+  ) {}
+
+  send(frame: Uint8Array): void {
+    if (this.closed) return;
+    if (this.pendingBytes + frame.byteLength > MAX_SEND_BUFFER_BYTES) {
+      this.logger.error({ bufferedBytes: this.pendingBytes }, 'send buffer limit hit; closing so no frame is silently lost');
+      this.close(1011, 'send buffer overflow');
+      return;
+    }
+    this.pendingBytes += frame.byteLength;
+    this.onActivity();
+    this.ws.send(frame, { binary: true }, () => {
+      this.pendingBytes -= frame.byteLength;
+      this.drained();
+    });
+  }
+
+  bufferedBytes(): number {
+    return this.closed ? 0 : this.pendingBytes;
+  }
+
+  waitWritable(): Promise<void> {
+    if (this.closed || this.pendingBytes <= this.highWaterBytes) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  close(code: number, reason: string): void {
+    if (this.closed) return;
+    this.ws.close(code, reason);
+  }
+
+  markClosed(): void {
+    this.closed = true;
+    this.drained();
+  }
+
+  private drained(): void {
+    if (!this.closed && this.pendingBytes > this.highWaterBytes) return;
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+/** The stream endpoint on a node:http server's upgrades: what a `ws` server needs, and the live connections. */
+export interface NodeStreamRoute {
+  readonly connections: number;
+  /** Hands one upgrade request to the endpoint (the caller checked the path). */
+  upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  closeAll(code: number, reason: string): void;
+}
+
+/** The streaming WebSocket endpoint over `ws`, with the limits, refusals and idle timeout of the uWS adapter. */
+export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute {
+  const open = new Set<NodeConnection>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    // As on uWS: frames up to 16× the limit are read so an oversized one gets a coded error; beyond that, 1009.
+    maxPayload: Math.min(deps.maxFrameBytes * 16, 64 * 1024 * 1024),
+    perMessageDeflate: false,
+    clientTracking: false,
+  });
+
+  const accept = (ws: WebSocket) => {
+    ws.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
+    const refusal =
+      deps.isAccepting() ??
+      (open.size >= deps.maxConnections ? new TtsError('SERVER_BUSY', `worker has reached its ${deps.maxConnections} connections`) : undefined);
+    if (refusal) {
+      ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable }));
+      ws.close(closeCodeFor(refusal.code), refusal.code);
+      return;
+    }
+    // uWS's idleTimeout: a connection that stays silent this long is cut without a close handshake.
+    let idleTimer: NodeJS.Timeout | undefined;
+    const touch = () => idleTimer?.refresh();
+    idleTimer = setTimeout(() => ws.terminate(), deps.idleTimeoutSec * 1000);
+    const connection = new NodeConnection(ws, deps.sendHighWaterBytes, deps.logger, touch);
+    const session = deps.createSession(connection);
+    open.add(connection);
+    ws.on('message', (data: Buffer, isBinary) => {
+      touch();
+      session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary);
+    });
+    ws.on('ping', touch);
+    ws.on('pong', touch);
+    ws.on('close', () => {
+      clearTimeout(idleTimer);
+      idleTimer = undefined;
+      connection.markClosed();
+      open.delete(connection);
+      session.closed();
+      deps.onClose();
+    });
+    deps.onOpen();
+    session.open();
+  };
+
+  return {
+    get connections() {
+      return open.size;
+    },
+    upgrade(req, socket, head) {
+      wss.handleUpgrade(req, socket, head, accept);
+    },
+    closeAll(code, reason) {
+      for (const connection of open) connection.close(code, reason);
+    },
+  };
+}

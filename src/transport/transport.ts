@@ -1,0 +1,64 @@
+import type { Logger } from '../logging/logger.js';
+import type { TtsError } from '../protocol/errors.js';
+import type { FrameConnection, SessionHandler } from './frame-connection.js';
+import type { HttpHandler } from './http-exchange.js';
+import type { ListenRetryOptions } from './listen-retry.js';
+
+/** The adapters: uWebSockets.js (native binary) or `ws` on `node:http`. */
+export const TRANSPORT_NAMES = ['uws', 'node'] as const;
+export type TransportName = (typeof TRANSPORT_NAMES)[number];
+/** What a user may ask for: an adapter, or `auto` (uws where its native binary loads, else node). */
+export type TransportChoice = TransportName | 'auto';
+
+/**
+ * Most bytes queued for one WebSocket before the adapter gives up on the client and closes it with 1011
+ * rather than drop a frame; sessions pause far earlier, at their high-water mark.
+ */
+export const MAX_SEND_BUFFER_BYTES = 64 * 1024 * 1024;
+
+/** The streaming WebSocket endpoint (`STREAM_PATH`) as an adapter serves it. */
+export interface StreamRouteOptions {
+  /** Makes the session for one accepted connection. */
+  createSession: (connection: FrameConnection) => SessionHandler;
+  /** Open connections at once; more are refused with SERVER_BUSY and 1013. */
+  maxConnections: number;
+  /** Largest frame a session accepts; frames up to 16× are read so the session can answer with a coded error. */
+  maxFrameBytes: number;
+  /** A connection that receives nothing for this long is cut, in seconds. */
+  idleTimeoutSec: number;
+  /** Send buffer at which `waitWritable` waits, in bytes. */
+  sendHighWaterBytes: number;
+  /** A refusal for new connections (draining, loading), or undefined to accept. */
+  isAccepting: () => TtsError | undefined;
+  logger: Logger;
+  onOpen: () => void;
+  onClose: () => void;
+}
+
+/** What `Transport.serve` needs: where to listen and what to serve there. */
+export interface ServeOptions {
+  host: string;
+  /** TCP port; 0 picks a free one. */
+  port: number;
+  http: HttpHandler;
+  stream: StreamRouteOptions;
+  logger: Logger;
+  retry?: ListenRetryOptions;
+}
+
+/** A listening server of one adapter. */
+export interface TransportServer {
+  readonly port: number;
+  /** Open WebSocket sessions. */
+  readonly connections: number;
+  /** Ends every WebSocket with the close code and reason given. */
+  closeAll(code: number, reason: string): void;
+  /** Stops accepting connections; open ones stay until closed. */
+  stopListening(): void;
+}
+
+/** One adapter: serves HTTP and the stream WebSocket on a port. Rejects with PortInUseError when another process holds it. */
+export interface Transport {
+  readonly name: TransportName;
+  serve(options: ServeOptions): Promise<TransportServer>;
+}
