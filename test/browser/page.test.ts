@@ -147,9 +147,12 @@ describe('browser page, served by the balancer', () => {
     await page.click('#stop');
     await page.waitForFunction(() => document.getElementById('live')?.dataset.state === 'stopped');
     const stopped = await live(page);
-    // Reports lag by up to 40 ms and the fade lasts 5 ms; without the worklet's stop, seconds of buffered audio would play on.
+    // Without the worklet's stop, everything buffered at the click would play on. How much plays before silence depends
+    // on how busy the machine is, so it is compared with what was buffered, not with a wall-clock limit.
     const afterClickSec = (stopped.played - before.played) / 16000;
-    assert.ok(afterClickSec < 0.3, `${afterClickSec.toFixed(3)} s played between the last report before Stop and silence`);
+    const bufferedSec = (before.received - before.played) / 16000;
+    assert.ok(bufferedSec > 1, `${bufferedSec.toFixed(3)} s buffered at the click: too little for Stop to show anything`);
+    assert.ok(afterClickSec < bufferedSec / 2, `${afterClickSec.toFixed(3)} s of the ${bufferedSec.toFixed(3)} s buffered played after Stop`);
     t.diagnostic(`Stop: ${(afterClickSec * 1000).toFixed(0)} ms of audio played after the last report before the click`);
     // The worklet reports every 40 ms of audio clock: ten more reports prove the clock ran on while nothing played.
     await page.waitForFunction((seq) => Number(document.getElementById('live')?.dataset.reportSeq) >= seq + 10, stopped.seq);
