@@ -1,4 +1,4 @@
-// Token ids and audio rates of Chatterbox (see shared/docs/chatterbox-onnx.md); the generated graphs honour them.
+// Token ids and audio rates of Chatterbox (see docs/chatterbox-engine.md); the generated graphs honour them.
 
 /** Speech tokens 0..6560 are codebook entries (3^8, an 8-dimensional 3-level FSQ code). */
 export const SPEECH_CODEBOOK_SIZE = 6561;

@@ -19,7 +19,7 @@ type Signature = Array<[name: string, type: string, shape: Array<number | string
 
 type Signatures = Record<GraphName, { inputs: Signature; outputs: Signature }>;
 
-// The documented I/O of each graph (shared/docs/chatterbox-onnx.md) at tiny size: hidden 64, 2 layers, 4 KV heads
+// The documented I/O of each graph (docs/chatterbox-engine.md) at tiny size: hidden 64, 2 layers, 4 KV heads
 // of 16.
 function expected(variant: ModelVariant, dtype: ModelDtype, positionIds: boolean): Signatures {
   const H = 64;

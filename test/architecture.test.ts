@@ -4,9 +4,9 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-// The dependency arrows of house-style.md, read from the sources: the balancer runs on a box without
+// The dependency arrows between the parts, read from the sources: the balancer runs on a box without
 // onnxruntime, so nothing it loads may reach the engine; clients ship alone, so they take only protocol and audio.
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 
 /** Module specifiers a TypeScript file imports: static imports and re-exports (type-only ones too), and literal dynamic imports. */
 function importsOf(source: string): string[] {
@@ -88,10 +88,26 @@ describe('import arrows', () => {
     assert.deepEqual(found, []);
   });
 
+  it('the engine reaches nothing of the worker, the balancer or the transport', () => {
+    const entries = tsFiles('src/engine');
+    assert.ok(entries.includes('src/engine/chatterbox/chatterbox-engine.ts'));
+    const outside = (target: string) => ['src/server/', 'src/balancer/', 'src/transport/', 'client/'].some((dir) => target.startsWith(dir));
+    assert.ok(violations(['src/server/worker-server.ts'], (target) => !outside(target) || target === 'src/server/worker-server.ts').length > 0, 'the check sees the worker reach the transport');
+    assert.deepEqual(violations(entries, (target) => !outside(target)), []);
+  });
+
+  it('the protocol is web-standard: no node: module, no package but msgpackr, nothing else of this repo', () => {
+    const entries = tsFiles('src/protocol');
+    assert.ok(entries.includes('src/protocol/codec.ts'));
+    const allowed = (target: string) => target.startsWith('src/protocol/') || target === 'msgpackr';
+    assert.ok(violations(['src/server/tts-route.ts'], allowed).some((chain) => / → node:/.test(chain)), 'the check sees a node: import');
+    assert.deepEqual(violations(entries, allowed), []);
+  });
+
   it('only src/transport/ imports uWebSockets.js, and the check can fail', () => {
     const importers = (files: string[], allowedDir: string) =>
       files.filter((file) => !file.startsWith(allowedDir) && importsOf(readFileSync(join(ROOT, file), 'utf8')).includes('uWebSockets.js'));
-    const files = [...tsFiles('src'), ...tsFiles('client'), ...tsFiles('bench'), ...tsFiles('test')].filter((f) => !f.startsWith('test/balancer/'));
+    const files = [...tsFiles('src'), ...tsFiles('client'), ...tsFiles('bench'), ...tsFiles('test')].filter((f) => f !== 'test/architecture.test.ts');
     assert.ok(importers(files, 'src/server/').includes('src/transport/uws/uws-transport.ts'), 'the check sees the adapter’s own import');
     assert.deepEqual(importers(files, 'src/transport/'), []);
   });
