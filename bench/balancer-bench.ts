@@ -69,7 +69,11 @@ class BenchSession {
   }
 
   /** Runs one request; resolves with its TTFA and the frames and bytes it received. */
-  speak(id: string, text: string, onProgress?: (frames: number, bytes: number) => void): Promise<{ ttfaMs: number; frames: number; bytes: number; outcome: string }> {
+  speak(
+    id: string,
+    text: string,
+    onProgress?: (frames: number, bytes: number) => void,
+  ): Promise<{ ttfaMs: number; frames: number; bytes: number; outcome: string }> {
     return new Promise((resolve) => {
       const request = {
         id,
@@ -112,7 +116,9 @@ function cpuSeconds(pid: number): number {
 }
 
 function rssBytes(pid: number): number {
-  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'));
   return Number(line?.split(/\s+/)[1]) * 1024;
 }
 
@@ -223,7 +229,10 @@ async function startHaproxy(dir: string, workerPorts: number[]): Promise<{ child
   const child = spawn('haproxy', ['-f', file, '-db', '-q'], { stdio: ['ignore', 'inherit', 'inherit'] });
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const ok = await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false);
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ok) break;
     if (child.exitCode !== null || Date.now() > deadline) throw new Error('haproxy did not start');
     await new Promise((r) => setTimeout(r, 50));
@@ -234,7 +243,9 @@ async function startHaproxy(dir: string, workerPorts: number[]): Promise<{ child
 /** A `chatterbox balance` process over the workers on `workerPorts`, with `extraArgs` (e.g. --transport). */
 export async function startBalancer(workerPorts: number[], extraArgs: string[] = []): Promise<{ child: ChildProcess; port: number }> {
   const backends = workerPorts.flatMap((p) => ['--backend', `ws://127.0.0.1:${p}`]);
-  const child = fork('bin/chatterbox.js', ['balance', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...backends, ...extraArgs], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork('bin/chatterbox.js', ['balance', '--host', '127.0.0.1', '--port', '0', '--log-level', 'warn', ...backends, ...extraArgs], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
   const [message] = (await once(child, 'message')) as [{ port: number }];
   return { child, port: message.port };
 }
@@ -274,7 +285,17 @@ export function printPathTable(title: string, paths: Path[], results: Map<string
     ['path', 'ttfa p50 ms', 'ttfa p99 ms', 'added p50 ms', 'added p99 ms', 'frames/s', 'MB/s', 'relay cpu s/GB', 'relay RSS MB/1000 idle'],
     paths.map((path) => {
       const r = results.get(path.name)!;
-      return [path.name, p50(r), p99(r), p50(r) - p50(direct), p99(r) - p99(direct), fps(r), mbps(r), r.cpuSecPerGb ?? Number.NaN, r.rssMbPer1000 ?? Number.NaN];
+      return [
+        path.name,
+        p50(r),
+        p99(r),
+        p50(r) - p50(direct),
+        p99(r) - p99(direct),
+        fps(r),
+        mbps(r),
+        r.cpuSecPerGb ?? Number.NaN,
+        r.rssMbPer1000 ?? Number.NaN,
+      ];
     }),
   );
 }
@@ -308,10 +329,30 @@ export async function benchBalancer(): Promise<void> {
       'Balancer ratios (ttfa: lower is better; frames/s, MB/s: higher is better; cpu and RSS: lower is better)',
       ['metric', 'balancer / direct', 'haproxy / direct', 'balancer / haproxy'],
       [
-        ['ttfa p50', ratio(p50(ours), p50(direct)), haproxy ? ratio(p50(haproxy), p50(direct)) : Number.NaN, haproxy ? ratio(p50(ours), p50(haproxy)) : Number.NaN],
-        ['ttfa p99', ratio(p99(ours), p99(direct)), haproxy ? ratio(p99(haproxy), p99(direct)) : Number.NaN, haproxy ? ratio(p99(ours), p99(haproxy)) : Number.NaN],
-        ['frames/s', ratio(fps(ours), fps(direct)), haproxy ? ratio(fps(haproxy), fps(direct)) : Number.NaN, haproxy ? ratio(fps(ours), fps(haproxy)) : Number.NaN],
-        ['MB/s', ratio(mbps(ours), mbps(direct)), haproxy ? ratio(mbps(haproxy), mbps(direct)) : Number.NaN, haproxy ? ratio(mbps(ours), mbps(haproxy)) : Number.NaN],
+        [
+          'ttfa p50',
+          ratio(p50(ours), p50(direct)),
+          haproxy ? ratio(p50(haproxy), p50(direct)) : Number.NaN,
+          haproxy ? ratio(p50(ours), p50(haproxy)) : Number.NaN,
+        ],
+        [
+          'ttfa p99',
+          ratio(p99(ours), p99(direct)),
+          haproxy ? ratio(p99(haproxy), p99(direct)) : Number.NaN,
+          haproxy ? ratio(p99(ours), p99(haproxy)) : Number.NaN,
+        ],
+        [
+          'frames/s',
+          ratio(fps(ours), fps(direct)),
+          haproxy ? ratio(fps(haproxy), fps(direct)) : Number.NaN,
+          haproxy ? ratio(fps(ours), fps(haproxy)) : Number.NaN,
+        ],
+        [
+          'MB/s',
+          ratio(mbps(ours), mbps(direct)),
+          haproxy ? ratio(mbps(haproxy), mbps(direct)) : Number.NaN,
+          haproxy ? ratio(mbps(ours), mbps(haproxy)) : Number.NaN,
+        ],
         ['relay cpu s/GB', Number.NaN, Number.NaN, ratio(ours.cpuSecPerGb, haproxy?.cpuSecPerGb)],
         ['relay RSS/1000 idle', Number.NaN, Number.NaN, ratio(ours.rssMbPer1000, haproxy?.rssMbPer1000)],
       ],

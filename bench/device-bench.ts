@@ -15,8 +15,19 @@ for (const device of ['cuda', 'webgpu', 'cpu'] as DeviceChoice[]) {
       const speed = await measureGeneration({ dir, dtype: 'fp16', device, cfg, tokens: device === 'cpu' ? Math.min(tokens, 60) : tokens });
       rows.push([`${device}${cfg ? ' + CFG' : ''}`, speed.device, speed.tokens, speed.loopTokensPerSec, speed.runTokensPerSec, speed.overheadRatio]);
     } catch (err) {
-      rows.push([`${device}${cfg ? ' + CFG' : ''}`, `unavailable: ${(err as Error).message.split('\n')[0]?.slice(0, 100)}`, 0, Number.NaN, Number.NaN, Number.NaN]);
+      rows.push([
+        `${device}${cfg ? ' + CFG' : ''}`,
+        `unavailable: ${(err as Error).message.split('\n')[0]?.slice(0, 100)}`,
+        0,
+        Number.NaN,
+        Number.NaN,
+        Number.NaN,
+      ]);
     }
   }
 }
-printTable('Full-size English LM (fp16 cache), speech tokens per second; the original claimed ~75 tok/s per GPU', ['run', 'device', 'tokens', 'loop tok/s', 'run-only tok/s', 'wall / run'], rows);
+printTable(
+  'Full-size English LM (fp16 cache), speech tokens per second; the original claimed ~75 tok/s per GPU',
+  ['run', 'device', 'tokens', 'loop tok/s', 'run-only tok/s', 'wall / run'],
+  rows,
+);

@@ -32,7 +32,8 @@ async function stepCost(dtype: 'fp32' | 'fp16', steps: number, bucket: number): 
     const out = await runSession(model.sessions.language_model, feeds);
     times.push(performance.now() - t0);
     const past: Feeds = {};
-    for (const [name, tensor] of Object.entries(out)) if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = tensor as ort.Tensor;
+    for (const [name, tensor] of Object.entries(out))
+      if (name.startsWith('present.')) past[name.replace('present.', 'past_key_values.')] = tensor as ort.Tensor;
     feeds = past;
   }
   await model.release();

@@ -36,7 +36,13 @@ export interface GenerationSpeed {
 }
 
 /** Generates `tokens` speech tokens (seeded, English defaults) and times the loop against the bare session.run sum. */
-export async function measureGeneration(options: { dir: string; dtype: ModelDtype; device: DeviceChoice; cfg: boolean; tokens: number }): Promise<GenerationSpeed> {
+export async function measureGeneration(options: {
+  dir: string;
+  dtype: ModelDtype;
+  device: DeviceChoice;
+  cfg: boolean;
+  tokens: number;
+}): Promise<GenerationSpeed> {
   const model = await loadChatterboxModel(options.dir, { dtype: options.dtype, device: options.device, gpu: 0 });
   try {
     const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, undefined));
@@ -58,7 +64,13 @@ export async function measureGeneration(options: { dir: string; dtype: ModelDtyp
     for await (const _ of generateSpeechTokens(model, request, new AbortController().signal)) count += 1;
     const wallMs = performance.now() - t0;
     const runMs = timer.totalMs();
-    return { device: model.device, tokens: count, loopTokensPerSec: (count / wallMs) * 1000, runTokensPerSec: (count / runMs) * 1000, overheadRatio: wallMs / runMs };
+    return {
+      device: model.device,
+      tokens: count,
+      loopTokensPerSec: (count / wallMs) * 1000,
+      runTokensPerSec: (count / runMs) * 1000,
+      overheadRatio: wallMs / runMs,
+    };
   } finally {
     await model.release();
   }

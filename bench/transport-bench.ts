@@ -28,14 +28,18 @@ export async function benchTransport(): Promise<void> {
     const b = results.get('balancer on node')!;
     const direct = results.get(paths[0]!.name)!;
     const added = (r: PathResult, q: number) => quantile(r.ttfaMs, q) - quantile(direct.ttfaMs, q);
-    printTable('Transport ratios, node / uws (ttfa added, cpu, RSS: lower is better; frames/s, MB/s: higher is better)', ['metric', 'node / uws'], [
-      ['added ttfa p50', added(b, 0.5) / added(a, 0.5)],
-      ['added ttfa p99', added(b, 0.99) / added(a, 0.99)],
-      ['frames/s', b.frames / b.seconds / (a.frames / a.seconds)],
-      ['MB/s', b.bytes / b.seconds / (a.bytes / a.seconds)],
-      ['relay cpu s/GB', (b.cpuSecPerGb ?? Number.NaN) / (a.cpuSecPerGb ?? Number.NaN)],
-      ['relay RSS/1000 idle', (b.rssMbPer1000 ?? Number.NaN) / (a.rssMbPer1000 ?? Number.NaN)],
-    ]);
+    printTable(
+      'Transport ratios, node / uws (ttfa added, cpu, RSS: lower is better; frames/s, MB/s: higher is better)',
+      ['metric', 'node / uws'],
+      [
+        ['added ttfa p50', added(b, 0.5) / added(a, 0.5)],
+        ['added ttfa p99', added(b, 0.99) / added(a, 0.99)],
+        ['frames/s', b.frames / b.seconds / (a.frames / a.seconds)],
+        ['MB/s', b.bytes / b.seconds / (a.bytes / a.seconds)],
+        ['relay cpu s/GB', (b.cpuSecPerGb ?? Number.NaN) / (a.cpuSecPerGb ?? Number.NaN)],
+        ['relay RSS/1000 idle', (b.rssMbPer1000 ?? Number.NaN) / (a.rssMbPer1000 ?? Number.NaN)],
+      ],
+    );
   } finally {
     for (const child of children) child.kill('SIGKILL');
   }

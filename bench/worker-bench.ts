@@ -74,7 +74,11 @@ export async function benchWorker(): Promise<void> {
         quantile(healthMs, 0.99),
       ]);
     }
-    printTable('Worker on Flite (loopback, one worker process)', ['load', 'requests', 'ttfa p50 ms', 'ttfa p99 ms', 'rtf mean', 'req/s', 'loop delay p99 ms', '/health p99 ms'], rows);
+    printTable(
+      'Worker on Flite (loopback, one worker process)',
+      ['load', 'requests', 'ttfa p50 ms', 'ttfa p99 ms', 'rtf mean', 'req/s', 'loop delay p99 ms', '/health p99 ms'],
+      rows,
+    );
   } finally {
     worker.child.kill('SIGTERM');
   }

@@ -59,11 +59,11 @@ const page = await build({
 const library = await build({ ...common, entryPoints: [join(source, 'tts-browser-client.ts')], outfile: join(out, 'tts-client.js') });
 for (const result of [worklet, page, library]) assertNoNodeModules(result);
 
-const html = readFileSync(join(source, 'index.html'), 'utf8')
-  .replace('{{APP}}', outputOf(page, 'app.ts'))
-  .replace('{{STYLES}}', outputOf(page, 'styles.css'));
+const html = readFileSync(join(source, 'index.html'), 'utf8').replace('{{APP}}', outputOf(page, 'app.ts')).replace('{{STYLES}}', outputOf(page, 'styles.css'));
 if (html.includes('{{')) throw new Error('index.html has a placeholder the build did not fill');
 writeFileSync(join(out, 'index.html'), html);
 
-const files = [...Object.keys(worklet.metafile.outputs), ...Object.keys(page.metafile.outputs), ...Object.keys(library.metafile.outputs)].filter((f) => !f.endsWith('.map'));
+const files = [...Object.keys(worklet.metafile.outputs), ...Object.keys(page.metafile.outputs), ...Object.keys(library.metafile.outputs)].filter(
+  (f) => !f.endsWith('.map'),
+);
 console.log(`browser page → ${relative(root, out)}: index.html, ${files.map((f) => basename(f)).join(', ')}`);

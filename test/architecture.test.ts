@@ -92,15 +92,24 @@ describe('import arrows', () => {
     const entries = tsFiles('src/engine');
     assert.ok(entries.includes('src/engine/chatterbox/chatterbox-engine.ts'));
     const outside = (target: string) => ['src/server/', 'src/balancer/', 'src/transport/', 'client/'].some((dir) => target.startsWith(dir));
-    assert.ok(violations(['src/server/worker-server.ts'], (target) => !outside(target) || target === 'src/server/worker-server.ts').length > 0, 'the check sees the worker reach the transport');
-    assert.deepEqual(violations(entries, (target) => !outside(target)), []);
+    assert.ok(
+      violations(['src/server/worker-server.ts'], (target) => !outside(target) || target === 'src/server/worker-server.ts').length > 0,
+      'the check sees the worker reach the transport',
+    );
+    assert.deepEqual(
+      violations(entries, (target) => !outside(target)),
+      [],
+    );
   });
 
   it('the protocol is web-standard: no node: module, no package but msgpackr, nothing else of this repo', () => {
     const entries = tsFiles('src/protocol');
     assert.ok(entries.includes('src/protocol/codec.ts'));
     const allowed = (target: string) => target.startsWith('src/protocol/') || target === 'msgpackr';
-    assert.ok(violations(['src/server/tts-route.ts'], allowed).some((chain) => / → node:/.test(chain)), 'the check sees a node: import');
+    assert.ok(
+      violations(['src/server/tts-route.ts'], allowed).some((chain) => / → node:/.test(chain)),
+      'the check sees a node: import',
+    );
     assert.deepEqual(violations(entries, allowed), []);
   });
 
@@ -113,8 +122,12 @@ describe('import arrows', () => {
   });
 
   it('uWebSockets.js is imported for its types only, so loading the project never loads it (its entry point warns on Node 22+)', () => {
-    const valueImport = /^\s*import\s+(?!type\b)[^'"]*\bfrom\s*['"]uWebSockets\.js['"]|\bimport\(\s*['"]uWebSockets\.js['"]\s*\)|require\(\s*['"]uWebSockets\.js['"]\s*\)/m;
-    assert.ok(valueImport.test("import uWS from 'uWebSockets.js';") && !valueImport.test("import type uWS from 'uWebSockets.js';"), 'the pattern tells them apart');
+    const valueImport =
+      /^\s*import\s+(?!type\b)[^'"]*\bfrom\s*['"]uWebSockets\.js['"]|\bimport\(\s*['"]uWebSockets\.js['"]\s*\)|require\(\s*['"]uWebSockets\.js['"]\s*\)/m;
+    assert.ok(
+      valueImport.test("import uWS from 'uWebSockets.js';") && !valueImport.test("import type uWS from 'uWebSockets.js';"),
+      'the pattern tells them apart',
+    );
     const found = [...tsFiles('src'), ...tsFiles('test'), ...tsFiles('bench')].filter((file) => valueImport.test(readFileSync(join(ROOT, file), 'utf8')));
     assert.deepEqual(found, []);
   });

@@ -10,7 +10,8 @@ export interface ErrorText {
 
 const TEXT: Record<ErrorCode, string | ((ready: ReadyMessage | undefined) => string)> = {
   TEXT_EMPTY: 'There is nothing to say: type some text first.',
-  TEXT_TOO_LONG: (ready) => `The text is too long: this server speaks at most ${ready ? ready.limits.maxTextChars.toLocaleString('en') : 'a limited number of'} characters at a time.`,
+  TEXT_TOO_LONG: (ready) =>
+    `The text is too long: this server speaks at most ${ready ? ready.limits.maxTextChars.toLocaleString('en') : 'a limited number of'} characters at a time.`,
   TEXT_UNSPEAKABLE: 'The speech engine cannot say this text (a run of characters it cannot read); change the text and try again.',
   UNKNOWN_VOICE: 'That voice is not available on this server; pick one from the list.',
   UNKNOWN_LANGUAGE: 'The model on this server does not speak that language; pick one it lists.',

@@ -118,7 +118,9 @@ class Connection implements BrowserTtsClient {
     this.connectionErrors = this.session.connectionErrors;
     // Browsers give no detail on a failed connection: the close event that follows says it ended before ready.
     ws.addEventListener('error', () => this.refuse(new TtsError('NO_BACKEND', `cannot connect to ${href}`)));
-    ws.addEventListener('message', (event: { data: unknown }) => this.onFrame(event.data instanceof ArrayBuffer ? new Uint8Array(event.data) : String(event.data)));
+    ws.addEventListener('message', (event: { data: unknown }) =>
+      this.onFrame(event.data instanceof ArrayBuffer ? new Uint8Array(event.data) : String(event.data)),
+    );
     ws.addEventListener('close', (event: { code: number; reason: string }) => this.onClose(event.code, event.reason));
   }
 

@@ -67,7 +67,7 @@ export function createWaveformView(canvas: HTMLCanvasElement, meterBar: HTMLElem
       g.fillStyle = style.getPropertyValue('--wave-head').trim() || '#036';
       g.fillRect(Math.round(x), 0, Math.max(1, Math.round(ratio)), height);
     }
-    canvas.dataset.seconds = (peaks.length * blockSize / sampleRate).toFixed(2);
+    canvas.dataset.seconds = ((peaks.length * blockSize) / sampleRate).toFixed(2);
   };
   requestAnimationFrame(draw);
   new ResizeObserver(() => (dirty = true)).observe(canvas);

@@ -46,12 +46,7 @@ export function decodeWav(bytes: Uint8Array): DecodedWav {
 }
 
 function fourCC(view: DataView, offset: number): string {
-  return String.fromCharCode(
-    view.getUint8(offset),
-    view.getUint8(offset + 1),
-    view.getUint8(offset + 2),
-    view.getUint8(offset + 3),
-  );
+  return String.fromCharCode(view.getUint8(offset), view.getUint8(offset + 1), view.getUint8(offset + 2), view.getUint8(offset + 3));
 }
 
 function parseFormat(view: DataView, body: number, size: number): WavFormat {
@@ -68,8 +63,7 @@ function parseFormat(view: DataView, body: number, size: number): WavFormat {
   if (channels === 0) throw new Error('WAV: zero channels');
   if (sampleRateHz === 0) throw new Error('WAV: zero sample rate');
   const supported =
-    (format === FORMAT_PCM && (bitsPerSample === 16 || bitsPerSample === 24 || bitsPerSample === 32)) ||
-    (format === FORMAT_FLOAT && bitsPerSample === 32);
+    (format === FORMAT_PCM && (bitsPerSample === 16 || bitsPerSample === 24 || bitsPerSample === 32)) || (format === FORMAT_FLOAT && bitsPerSample === 32);
   if (!supported) throw new Error(`WAV: unsupported encoding (format ${format}, ${bitsPerSample} bits)`);
   return { format, channels, sampleRateHz, bitsPerSample };
 }
@@ -96,7 +90,7 @@ function sampleReader(view: DataView, fmt: WavFormat): (offset: number) => numbe
     case 16:
       return (o) => view.getInt16(o, true) / 0x8000;
     case 24:
-      return (o) => ((view.getUint8(o) | (view.getUint8(o + 1) << 8) | (view.getInt8(o + 2) << 16)) / 0x800000);
+      return (o) => (view.getUint8(o) | (view.getUint8(o + 1) << 8) | (view.getInt8(o + 2) << 16)) / 0x800000;
     default:
       return (o) => view.getInt32(o, true) / 0x80000000;
   }

@@ -43,8 +43,16 @@ export function createBalancerMetrics(backends: () => readonly Backend[], sessio
   const frames = new Counter({ name: 'chatterbox_lb_frames_relayed_total', help: 'Worker frames relayed to clients', registers: [registry] });
   const bytes = new Counter({ name: 'chatterbox_lb_bytes_relayed_total', help: 'Worker bytes relayed to clients', registers: [registry] });
   const failovers = new Counter({ name: 'chatterbox_lb_failovers_total', help: 'Sessions moved off a lost worker', registers: [registry] });
-  const replayed = new Counter({ name: 'chatterbox_lb_replayed_requests_total', help: 'Requests replayed on another worker before their first audio', registers: [registry] });
-  const refused = new Counter({ name: 'chatterbox_lb_no_backend_total', help: 'Sessions or requests refused because no worker could take them', registers: [registry] });
+  const replayed = new Counter({
+    name: 'chatterbox_lb_replayed_requests_total',
+    help: 'Requests replayed on another worker before their first audio',
+    registers: [registry],
+  });
+  const refused = new Counter({
+    name: 'chatterbox_lb_no_backend_total',
+    help: 'Sessions or requests refused because no worker could take them',
+    registers: [registry],
+  });
   return {
     registry,
     relayed(n) {

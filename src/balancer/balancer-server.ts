@@ -34,7 +34,10 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   const pool = createBackendPool({ ...config, urls: [...config.backends] }, logger.child({ component: 'pool' }));
   await pool.checkAll();
   const sessions = new Set<RelaySession>();
-  const metrics = createBalancerMetrics(() => pool.backends, () => sessions.size);
+  const metrics = createBalancerMetrics(
+    () => pool.backends,
+    () => sessions.size,
+  );
   let draining = false;
   const isAccepting = () => (draining ? new TtsError('DRAINING', 'balancer is shutting down') : undefined);
 
@@ -52,17 +55,28 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   const router = createHttpRouter();
   router.on('GET', '/health', (http) => {
     const s = stats();
-    const body = { status: s.status, healthyBackends: s.healthyBackends, totalBackends: s.totalBackends, sessions: s.sessions, uptimeSec: s.uptimeSec, version: s.version, transport: transportName };
+    const body = {
+      status: s.status,
+      healthyBackends: s.healthyBackends,
+      totalBackends: s.totalBackends,
+      sessions: s.sessions,
+      uptimeSec: s.uptimeSec,
+      version: s.version,
+      transport: transportName,
+    };
     sendJson(http, s.status === 'down' || s.status === 'draining' ? 503 : 200, body);
   });
   router.on('GET', '/lb-stats', (http) => {
-    if (new URLSearchParams(http.query).get('format') === 'text') http.end(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, formatStatsText(stats()));
+    if (new URLSearchParams(http.query).get('format') === 'text')
+      http.end(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' }, formatStatsText(stats()));
     else sendJson(http, 200, stats());
   });
   attachMetricsRoute(router, metrics.registry);
   const proxyLogger = logger.child({ component: 'proxy' });
   attachStaticRoutes(router);
-  router.otherwise((http) => proxyToWorker(http, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting, onNoBackend: metrics.noBackend }));
+  router.otherwise((http) =>
+    proxyToWorker(http, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting, onNoBackend: metrics.noBackend }),
+  );
 
   const relayLogger = logger.child({ component: 'relay' });
   const activeRequests = () => [...sessions].reduce((n, s) => n + s.activeRequests, 0);
@@ -80,7 +94,13 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
         isAccepting,
         logger: relayLogger,
         createSession: (connection) => {
-          const session: RelaySession = new RelaySession(connection, { pool, options: config, logger: relayLogger, metrics, onClosed: () => sessions.delete(session) });
+          const session: RelaySession = new RelaySession(connection, {
+            pool,
+            options: config,
+            logger: relayLogger,
+            metrics,
+            onClosed: () => sessions.delete(session),
+          });
           sessions.add(session);
           return session;
         },
@@ -93,7 +113,10 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
       throw err;
     });
   sessionCount = () => server.connections;
-  balancerLogger.info({ host: config.host, port: server.port, backends: config.backends, healthy: pool.healthy, transport: transportName }, 'balancer listening');
+  balancerLogger.info(
+    { host: config.host, port: server.port, backends: config.backends, healthy: pool.healthy, transport: transportName },
+    'balancer listening',
+  );
   return {
     port: server.port,
     pool,

@@ -29,7 +29,13 @@ export interface LbStats {
 }
 
 /** Collects the balancer's state for /lb-stats and /health. */
-export function describeStats(state: { backends: readonly Backend[]; sessions: number; clientBufferedBytes: number; draining: boolean; startedAtMs: number }): LbStats {
+export function describeStats(state: {
+  backends: readonly Backend[];
+  sessions: number;
+  clientBufferedBytes: number;
+  draining: boolean;
+  startedAtMs: number;
+}): LbStats {
   const healthy = state.backends.filter((b) => b.state === 'up').length;
   const sum = (pick: (b: Backend) => number) => state.backends.reduce((n, b) => n + pick(b), 0);
   return {

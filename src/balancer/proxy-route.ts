@@ -5,7 +5,17 @@ import { sendError, type HttpExchange } from '../transport/http-exchange.js';
 import type { Backend, BackendPool } from './backend-pool.js';
 
 /** Response headers a worker sets that the client must see. */
-const PASSED_HEADERS = ['content-type', 'cache-control', 'x-sample-rate', 'x-audio-format', 'retry-after', 'allow', 'etag', 'last-modified', 'content-encoding'];
+const PASSED_HEADERS = [
+  'content-type',
+  'cache-control',
+  'x-sample-rate',
+  'x-audio-format',
+  'retry-after',
+  'allow',
+  'etag',
+  'last-modified',
+  'content-encoding',
+];
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 

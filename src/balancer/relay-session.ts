@@ -59,7 +59,9 @@ export class RelaySession implements SessionHandler {
 
   receive(bytes: Uint8Array, isBinary: boolean): void {
     if (!isBinary) {
-      this.sendToClient(encodeFrame({ type: 'error', code: 'BAD_FRAME', message: 'text frames are not accepted; send binary msgpack frames', retryable: false }));
+      this.sendToClient(
+        encodeFrame({ type: 'error', code: 'BAD_FRAME', message: 'text frames are not accepted; send binary msgpack frames', retryable: false }),
+      );
       return;
     }
     const type = clientFrameType(bytes);
@@ -219,7 +221,9 @@ export class RelaySession implements SessionHandler {
     const plan = this.requests.planFailover();
     for (const id of plan.lost) {
       backend.countError('BACKEND_LOST');
-      this.sendToClient(encodeFrame({ type: 'error', id, code: 'BACKEND_LOST', message: 'the worker serving this request was lost after its audio started', retryable: true }));
+      this.sendToClient(
+        encodeFrame({ type: 'error', id, code: 'BACKEND_LOST', message: 'the worker serving this request was lost after its audio started', retryable: true }),
+      );
     }
     for (const id of plan.cancelled) {
       this.sendToClient(encodeFrame({ type: 'done', id, chunks: 0, samples: 0, cancelled: true, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } }));

@@ -9,7 +9,9 @@ import { notifySystemd } from '../service/systemd-notify.js';
 /** `chatterbox balance`: the load balancer. Drains on SIGTERM/SIGINT (sessions end with 1012), then exits. */
 export async function balanceCommand(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
-    console.log(`Usage: chatterbox balance [--port 6095] --backend ws://HOST:PORT [--backend ...] [options]\n\nOptions (flag, environment variable):\n${describeSettings(BALANCER_SETTINGS)}`);
+    console.log(
+      `Usage: chatterbox balance [--port 6095] --backend ws://HOST:PORT [--backend ...] [options]\n\nOptions (flag, environment variable):\n${describeSettings(BALANCER_SETTINGS)}`,
+    );
     return;
   }
   const { values } = parseArgs({ args: argv, options: flagOptions(BALANCER_SETTINGS), allowPositionals: false });
@@ -20,8 +22,11 @@ export async function balanceCommand(argv: string[]): Promise<void> {
   void notifySystemd({ ready: true, status: `balancing ${config.backends.length} workers on port ${server.port}` }, root);
 
   // A balancer that drained ends its sessions with 1012 (service restart): clients reconnect elsewhere.
-  drainOnSignals({ startDraining: () => server.startDraining(), whenIdle: (ms) => server.whenIdle(ms), close: () => server.close(1012) }, {
-    drainTimeoutSec: config.drainTimeoutSec,
-    logger: root.child({ component: 'balancer' }),
-  });
+  drainOnSignals(
+    { startDraining: () => server.startDraining(), whenIdle: (ms) => server.whenIdle(ms), close: () => server.close(1012) },
+    {
+      drainTimeoutSec: config.drainTimeoutSec,
+      logger: root.child({ component: 'balancer' }),
+    },
+  );
 }

@@ -16,7 +16,12 @@ export async function checkModelCommand(argv: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
-    options: { dtype: { type: 'string', default: 'fp32' }, device: { type: 'string', default: 'cpu' }, gpu: { type: 'string', default: '0' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      dtype: { type: 'string', default: 'fp32' },
+      device: { type: 'string', default: 'cpu' },
+      gpu: { type: 'string', default: '0' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(HELP);
@@ -33,7 +38,10 @@ export async function checkModelCommand(argv: string[]): Promise<void> {
   const loaded = await loadSessions(files, device, gpu);
   for (const [graph, signature] of Object.entries(signaturesOf(loaded.sessions))) {
     console.log(`${graph}  (${files.graphs[graph as keyof typeof files.graphs]?.path})`);
-    for (const [side, list] of [['in ', signature.inputs], ['out', signature.outputs]] as const) {
+    for (const [side, list] of [
+      ['in ', signature.inputs],
+      ['out', signature.outputs],
+    ] as const) {
       for (const m of list) console.log(`  ${side} ${m.name}: ${m.isTensor ? `${m.type} [${m.shape.join(', ')}]` : 'non-tensor'}`);
     }
   }

@@ -18,7 +18,13 @@ export function engineSpecFor(config: WorkerConfig): EngineSpec {
     dtype: config.dtype as 'fp32',
     gpu: config.gpu,
     voicesDir: config.voicesDir,
-    chunking: { firstChunkTokens: config.firstChunkTokens, chunkTokens: config.chunkTokens, contextTokens: config.contextTokens, crossfadeMs: config.crossfadeMs, lookaheadTokens: config.lookaheadTokens },
+    chunking: {
+      firstChunkTokens: config.firstChunkTokens,
+      chunkTokens: config.chunkTokens,
+      contextTokens: config.contextTokens,
+      crossfadeMs: config.crossfadeMs,
+      lookaheadTokens: config.lookaheadTokens,
+    },
   };
 }
 

@@ -44,7 +44,17 @@ export async function tokensCommand(argv: string[]): Promise<void> {
   try {
     const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, values['voices-dir']));
     const languages = model.tokenizer.languages;
-    const info = { name: 'chatterbox', sampleRateHz: 24_000, voices: voices.names, defaultVoice: voices.defaultVoice, languages, defaultLanguage: languages.includes('en') ? 'en' : languages[0]!, params: chatterboxParamInfo(model.variant, model.generationDefaults), device: model.device, details: {} };
+    const info = {
+      name: 'chatterbox',
+      sampleRateHz: 24_000,
+      voices: voices.names,
+      defaultVoice: voices.defaultVoice,
+      languages,
+      defaultLanguage: languages.includes('en') ? 'en' : languages[0]!,
+      params: chatterboxParamInfo(model.variant, model.generationDefaults),
+      device: model.device,
+      details: {},
+    };
     const request = resolveRequest({ text, voice: values.voice, params: asked }, info, Number.MAX_SAFE_INTEGER);
     const p = request.params;
     const tokens: number[] = [];

@@ -65,7 +65,13 @@ export function workerPorts(count: number, first: number, balancerPort: number):
 export async function upCommand(argv: string[]): Promise<void> {
   const { values } = parseArgs({
     args: argv,
-    options: { workers: { type: 'string', default: '2' }, 'worker-port': { type: 'string', default: '6093' }, port: { type: 'string', default: '6095' }, transport: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      workers: { type: 'string', default: '2' },
+      'worker-port': { type: 'string', default: '6093' },
+      port: { type: 'string', default: '6095' },
+      transport: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if (values.help) {
     console.log(HELP);

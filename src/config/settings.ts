@@ -83,9 +83,7 @@ export function readSettings<T extends SettingsTable>(
 
 /** parseArgs option declarations for a table's flags (all take a value; lists may repeat). */
 export function flagOptions(table: SettingsTable): Record<string, { type: 'string'; multiple?: boolean }> {
-  return Object.fromEntries(
-    Object.values(table).map((spec) => [spec.flag, spec.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' }]),
-  );
+  return Object.fromEntries(Object.values(table).map((spec) => [spec.flag, spec.kind === 'list' ? { type: 'string', multiple: true } : { type: 'string' }]));
 }
 
 /** Help text listing each setting's flag, environment variable, default and meaning. */

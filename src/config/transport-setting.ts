@@ -5,5 +5,6 @@ export const TRANSPORT_SETTING = {
   kind: 'enum',
   default: 'auto',
   choices: ['auto', 'uws', 'node'],
-  description: 'HTTP and WebSocket adapter: uws (uWebSockets.js, fastest; needs its native binary for this Node and glibc), node (ws on node:http, runs everywhere), or auto (uws where it loads, else node).',
+  description:
+    'HTTP and WebSocket adapter: uws (uWebSockets.js, fastest; needs its native binary for this Node and glibc), node (ws on node:http, runs everywhere), or auto (uws where it loads, else node).',
 } as const;

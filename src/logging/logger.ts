@@ -65,9 +65,7 @@ export function createJournalDestination(target: FlushableStream): pino.Destinat
  * The root logger: pino JSON on stdout, one line per entry, each with a numeric `priority`; with `format: 'journal'`
  * (or `auto` when stdout is the journal) each line is prefixed `<priority>`. Components take `logger.child({ component })`.
  */
-export function createLogger(
-  options: { level?: string; name?: string; format?: string; destination?: pino.DestinationStream } = {},
-): Logger {
+export function createLogger(options: { level?: string; name?: string; format?: string; destination?: pino.DestinationStream } = {}): Logger {
   const target = options.destination ?? pino.destination({ fd: 1, sync: false });
   // `auto` looks at stdout, so it only applies when the lines go there.
   const format = options.destination === undefined ? resolveLogFormat(options.format) : options.format === 'journal' ? 'journal' : 'json';

@@ -84,10 +84,7 @@ function standardAttention(g: GraphBuilder, a: AttentionSpec): string {
   };
   const keys = grow(a.pastKey, bnsh(k4), a.presentKey);
   const values = grow(a.pastValue, bnsh(toHeads(v!)), a.presentValue);
-  const scores = g.op('Mul', [
-    g.op('MatMul', [bnsh(q4), g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]),
-    g.f32(1 / Math.sqrt(a.headDim)),
-  ]);
+  const scores = g.op('Mul', [g.op('MatMul', [bnsh(q4), g.op('Transpose', [keys], { perm: [0, 1, 3, 2] })]), g.f32(1 / Math.sqrt(a.headDim))]);
   const probs = g.op('Softmax', [g.op('Add', [scores, causalBias(g, a.ctx)])], { axis: -1 });
   const context = g.op('Transpose', [g.op('MatMul', [probs, values])], { perm: [0, 2, 1, 3] });
   return g.op('Reshape', [context, g.i64([0, 0, width])]);
@@ -117,10 +114,7 @@ function causalBias(g: GraphBuilder, ctx: MaskContext): string {
     const keyIndex = g.op('Range', [g.i64(0), total, g.i64(1)]);
     const newTokens = g.op('Gather', [g.op('Shape', [ctx.attendedLength]), g.i64(1)], { axis: 0 });
     const queryIndex = g.op('Range', [g.op('Sub', [total, newTokens]), total, g.i64(1)]);
-    const causal = g.op('LessOrEqual', [
-      g.op('Unsqueeze', [keyIndex, g.i64([0])]),
-      g.op('Unsqueeze', [queryIndex, g.i64([1])]),
-    ]);
+    const causal = g.op('LessOrEqual', [g.op('Unsqueeze', [keyIndex, g.i64([0])]), g.op('Unsqueeze', [queryIndex, g.i64([1])])]);
     const attended = g.op('Cast', [g.op('Unsqueeze', [ctx.mask, g.i64([1, 2])])], { to: 9 });
     return g.op('Where', [g.op('And', [causal, attended]), g.f32(0), g.f32(-1e9)]);
   });

@@ -15,14 +15,7 @@
 // the first floor(F / 2) tokens are dropped and the waveform has exactly 960 × (T − floor(F / 2)) samples. Then the
 // first 40 ms are faded in like the real one: 20 ms of silence, then a 20 ms raised-cosine ramp.
 // Token ids must be < 6561 (the codebook): ids ≥ 6561 fail in Gather, as in the real graph; 4299 is near-silent.
-import {
-  FEATURE_FRAMES_PER_TOKEN,
-  SAMPLE_RATE_HZ,
-  SAMPLES_PER_TOKEN,
-  SILENCE_TOKEN,
-  SPEAKER_EMBEDDING_SIZE,
-  SPEECH_CODEBOOK_SIZE,
-} from './constants.js';
+import { FEATURE_FRAMES_PER_TOKEN, SAMPLE_RATE_HZ, SAMPLES_PER_TOKEN, SILENCE_TOKEN, SPEAKER_EMBEDDING_SIZE, SPEECH_CODEBOOK_SIZE } from './constants.js';
 import { GraphBuilder } from './onnx-builder.js';
 import { randomTensor } from './random.js';
 import { randomLinear } from './weights.js';
@@ -44,8 +37,7 @@ export function buildConditionalDecoder(seed: number, lookaheadTokens = 0): Grap
   const tokens = g.input('speech_tokens', 'int64', ['batch_size', 'num_speech_tokens']);
   const speaker = g.input('speaker_embeddings', 'float32', ['batch_size', SPEAKER_EMBEDDING_SIZE]);
   const features = g.input('speaker_features', 'float32', ['batch_size', 'feature_dim', 80]);
-  const slice = (x: string, from: number, to: number, axis: number) =>
-    g.op('Slice', [x, g.i64([from]), g.i64([to]), g.i64([axis])]);
+  const slice = (x: string, from: number, to: number, axis: number) => g.op('Slice', [x, g.i64([from]), g.i64([to]), g.i64([axis])]);
   const dim = (x: string, axis: number) => g.op('Gather', [g.op('Shape', [x]), g.i64([axis])], { axis: 0 });
 
   const table = g.weight('token_params', 'float32', [SPEECH_CODEBOOK_SIZE, TOKEN_PARAMS], () => {
@@ -111,9 +103,7 @@ export function buildConditionalDecoder(seed: number, lookaheadTokens = 0): Grap
  */
 function bendByRightContext(g: GraphBuilder, seed: number, tokens: string, tokenCount: string, pitch: string, lookahead: number): string {
   if (lookahead === 0) return pitch;
-  const table = g.weight('lookahead_pitch', 'float32', [SPEECH_CODEBOOK_SIZE, 1], () =>
-    randomTensor(seed, 'lookahead_pitch', SPEECH_CODEBOOK_SIZE, 1),
-  );
+  const table = g.weight('lookahead_pitch', 'float32', [SPEECH_CODEBOOK_SIZE, 1], () => randomTensor(seed, 'lookahead_pitch', SPEECH_CODEBOOK_SIZE, 1));
   const pull = g.op('Tanh', [g.op('Gather', [table, tokens], { axis: 0 })]);
   const padded = g.op('Pad', [pull, g.i64([0, 0, 0, 0, lookahead, 0])]);
   let bend = g.f32(1);

@@ -40,16 +40,8 @@ export function buildEnglishEmbedTokens(dims: ModelDims, seed: number): GraphBui
       g.op('Gather', [tokenTable, g.op('Where', [mask, ids, zero])], { axis: 0 }),
       g.op('Gather', [positionTable, g.op('Where', [mask, positions, zero])], { axis: 0 }),
     ]);
-  const text = lookup(
-    isText,
-    table('text_emb.weight', dims.textVocab, 0.5),
-    table('text_pos_emb.weight', dims.textPositions, 0.2),
-  );
-  const speech = lookup(
-    isSpeech,
-    table('speech_emb.weight', dims.speechVocab, 0.5),
-    table('speech_pos_emb.weight', dims.speechPositions, 0.2),
-  );
+  const text = lookup(isText, table('text_emb.weight', dims.textVocab, 0.5), table('text_pos_emb.weight', dims.textPositions, 0.2));
+  const speech = lookup(isSpeech, table('speech_emb.weight', dims.speechVocab, 0.5), table('speech_pos_emb.weight', dims.speechPositions, 0.2));
   const emotionWeight = randomWeight(g, seed, 'emotion_adv_fc.weight', [1, dims.hidden], 1);
   const emotionRow = g.op('MatMul', [g.op('Unsqueeze', [exaggeration, g.i64([1])]), emotionWeight]);
   const emotion = g.op('Unsqueeze', [emotionRow, g.i64([1])]);

@@ -3,15 +3,7 @@
 // SkipLayerNormalization (residual add + LayerNorm), FastGelu and GroupQueryAttention (no rotary; seqlens from
 // attention_mask).
 import { attention } from './attention.js';
-import {
-  addStopBias,
-  cacheDataType,
-  declarePastInputs,
-  declarePresentOutputs,
-  DIM,
-  maskContext,
-  speechHeadBias,
-} from './lm-common.js';
+import { addStopBias, cacheDataType, declarePastInputs, declarePresentOutputs, DIM, maskContext, speechHeadBias } from './lm-common.js';
 import type { LanguageModelOptions } from './language-model.js';
 import { float, GraphBuilder, MS_DOMAIN } from './onnx-builder.js';
 import { randomLinear, randomWeight } from './weights.js';
@@ -59,10 +51,7 @@ export function buildGpt2LanguageModel(options: LanguageModelOptions): GraphBuil
     const p = `transformer.h.${i}`;
     g.scope(`h.${i}`, () => {
       if (i > 0) [normed, residual] = addAndNorm(mlpOut, residual, `${p}.ln_1`, mlpBias);
-      const qkv = g.op('Add', [
-        linear(normed, `${p}.attn.c_attn.weight`, [dims.hidden, qkvWidth]),
-        bias(`${p}.attn.c_attn.bias`, qkvWidth),
-      ]);
+      const qkv = g.op('Add', [linear(normed, `${p}.attn.c_attn.weight`, [dims.hidden, qkvWidth]), bias(`${p}.attn.c_attn.bias`, qkvWidth)]);
       const attended = attention(g, options.attention, {
         qkv,
         pastKey: past[i]![0],

@@ -7,16 +7,7 @@
 // uses cumsum(attention_mask) − 1. With `positionIds`, the input overrides both.
 import { attention } from './attention.js';
 import type { AttentionKind } from './attention.js';
-import {
-  addStopBias,
-  cacheDataType,
-  declarePastInputs,
-  declarePresentOutputs,
-  DIM,
-  maskContext,
-  rotaryTables,
-  speechHeadBias,
-} from './lm-common.js';
+import { addStopBias, cacheDataType, declarePastInputs, declarePresentOutputs, DIM, maskContext, rotaryTables, speechHeadBias } from './lm-common.js';
 import { float, GraphBuilder, MS_DOMAIN } from './onnx-builder.js';
 import type { ModelDims } from './sizes.js';
 import { randomLinear, randomWeight } from './weights.js';

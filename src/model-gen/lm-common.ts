@@ -37,10 +37,7 @@ export function cacheDataType(dtype: 'fp32' | 'fp16'): DataType {
 export function declarePastInputs(g: GraphBuilder, dims: ModelDims, cacheType: DataType): Array<[string, string]> {
   return Array.from({ length: dims.layers }, (_, i) => {
     const shape = [DIM.batch, dims.kvHeads, DIM.past, dims.headDim];
-    return [
-      g.input(`past_key_values.${i}.key`, cacheType, shape),
-      g.input(`past_key_values.${i}.value`, cacheType, shape),
-    ] as [string, string];
+    return [g.input(`past_key_values.${i}.key`, cacheType, shape), g.input(`past_key_values.${i}.value`, cacheType, shape)] as [string, string];
   });
 }
 

@@ -118,9 +118,7 @@ export class GraphBuilder {
     const name = this.fresh(opType);
     const requested = options.outputs ?? 1;
     const outputs =
-      typeof requested === 'number'
-        ? Array.from({ length: requested }, (_, i) => (requested === 1 ? `${name}_out` : `${name}_out${i}`))
-        : [...requested];
+      typeof requested === 'number' ? Array.from({ length: requested }, (_, i) => (requested === 1 ? `${name}_out` : `${name}_out${i}`)) : [...requested];
     for (const output of outputs) if (output !== '') this.claim(output);
     this.nodes.push({
       name,
@@ -158,8 +156,7 @@ export class GraphBuilder {
   // A name free both as a node name and as the stem of its output values.
   private fresh(base: string, scoped = true): string {
     const stem = scoped ? `${this.scopePrefix}${base}` : base;
-    const taken = (c: string): boolean =>
-      this.nodeNames.has(c) || this.values.has(c) || this.values.has(`${c}_out`) || this.values.has(`${c}_out0`);
+    const taken = (c: string): boolean => this.nodeNames.has(c) || this.values.has(c) || this.values.has(`${c}_out`) || this.values.has(`${c}_out0`);
     let candidate = stem;
     for (let i = 1; taken(candidate); i++) candidate = `${stem}_${i}`;
     this.nodeNames.add(candidate);

@@ -44,7 +44,7 @@ export function writeModel(graph: GraphBuilder, path: string, options: WriteMode
   const external = (spec: InitializerSpec, bytes: Uint8Array): TensorProto => {
     fd ??= openSync(dataPath, 'w');
     offset = Math.ceil(offset / ALIGN_BYTES) * ALIGN_BYTES;
-    for (let done = 0; done < bytes.byteLength; ) {
+    for (let done = 0; done < bytes.byteLength;) {
       done += writeSync(fd, bytes, done, bytes.byteLength - done, offset + done);
     }
     const proto = tensorProto(spec, undefined);

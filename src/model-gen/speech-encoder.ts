@@ -8,14 +8,7 @@
 // - speaker_embeddings [B, 192]: the frame features' mean, projected.
 // - audio_features [B, 33, H]: one speaker row plus 32 rows pooled from the frames by fixed learned queries (the role
 //   of the real perceiver). Audio shorter than 40 ms gives P = 0 and zero-width outputs.
-import {
-  CONDITIONING_ROWS,
-  FEATURE_BINS,
-  FEATURE_FRAMES_PER_TOKEN,
-  MAX_PROMPT_SAMPLES,
-  SAMPLES_PER_TOKEN,
-  SPEAKER_EMBEDDING_SIZE,
-} from './constants.js';
+import { CONDITIONING_ROWS, FEATURE_BINS, FEATURE_FRAMES_PER_TOKEN, MAX_PROMPT_SAMPLES, SAMPLES_PER_TOKEN, SPEAKER_EMBEDDING_SIZE } from './constants.js';
 import { GraphBuilder } from './onnx-builder.js';
 import type { ModelDims } from './sizes.js';
 import { randomLinear, randomWeight } from './weights.js';
@@ -27,8 +20,7 @@ const CODE_DIMS = 8;
 export function buildSpeechEncoder(dims: ModelDims, seed: number): GraphBuilder {
   const g = new GraphBuilder('speech_encoder');
   const audio = g.input('audio_values', 'float32', ['batch_size', 'num_samples']);
-  const linear = (x: string, name: string, shape: [number, number], gain = 1, output?: string) =>
-    randomLinear(g, seed, x, name, shape, gain, output);
+  const linear = (x: string, name: string, shape: [number, number], gain = 1, output?: string) => randomLinear(g, seed, x, name, shape, gain, output);
 
   const shape = g.op('Shape', [audio]);
   const batch = g.op('Gather', [shape, g.i64([0])], { axis: 0 });

@@ -3,14 +3,7 @@
 // before encoding; here a Replace normalizer does it so the file works on its own). With the template (default) the
 // post-processor frames the text as [6563, 255, …text…, 0, 6561, 6561], the layout the ONNX cards feed
 // embed_tokens; `plain` leaves that framing to the caller.
-import {
-  EXAGGERATION_TOKEN,
-  SPACE_TEXT_TOKEN,
-  START_SPEECH_TOKEN,
-  START_TEXT_TOKEN,
-  STOP_TEXT_TOKEN,
-  UNK_TEXT_TOKEN,
-} from './constants.js';
+import { EXAGGERATION_TOKEN, SPACE_TEXT_TOKEN, START_SPEECH_TOKEN, START_TEXT_TOKEN, STOP_TEXT_TOKEN, UNK_TEXT_TOKEN } from './constants.js';
 
 /** Number of ids in the English text vocabulary. */
 export const ENGLISH_TEXT_VOCAB_SIZE = 704;
@@ -141,10 +134,7 @@ function template(): Record<string, unknown> {
   return {
     type: 'TemplateProcessing',
     single: frame([{ Sequence: { id: 'A', type_id: 0 } }]),
-    pair: frame([
-      { Sequence: { id: 'A', type_id: 0 } },
-      { Sequence: { id: 'B', type_id: 1 } },
-    ]),
+    pair: frame([{ Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }]),
     special_tokens: {
       '<EXAGGERATION>': entry('<EXAGGERATION>', EXAGGERATION_TOKEN),
       '[START]': entry('[START]', START_TEXT_TOKEN),

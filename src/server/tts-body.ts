@@ -35,5 +35,12 @@ export function parseTtsBody(body: Uint8Array, contentType: string, query: strin
   }
   const container = new URLSearchParams(query).get('format') ?? 'wav';
   if (container !== 'wav' && container !== 'pcm') throw new TtsError('BAD_MESSAGE', "query 'format' must be wav or pcm");
-  return { text, voice, language, params: params === undefined ? undefined : parseParams(params), format: (format as AudioFormat | undefined) ?? 's16le', container };
+  return {
+    text,
+    voice,
+    language,
+    params: params === undefined ? undefined : parseParams(params),
+    format: (format as AudioFormat | undefined) ?? 's16le',
+    container,
+  };
 }

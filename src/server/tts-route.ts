@@ -15,7 +15,15 @@ import { sendError, type HttpExchange } from '../transport/http-exchange.js';
  */
 export function handleTts(
   http: HttpExchange,
-  deps: { engine: Engine; admission: Admission; metrics: WorkerMetrics; logger: Logger; maxTextChars: number; maxBodyBytes: number; isAccepting: () => TtsError | undefined },
+  deps: {
+    engine: Engine;
+    admission: Admission;
+    metrics: WorkerMetrics;
+    logger: Logger;
+    maxTextChars: number;
+    maxBodyBytes: number;
+    isAccepting: () => TtsError | undefined;
+  },
 ): void {
   const startedAt = performance.now();
   const contentType = http.header('content-type');

@@ -28,11 +28,7 @@ export function notifyAssignments(state: ServiceState): string[] {
  * a child process, which is why the units say NotifyAccess=all; systemd-notify waits (without --no-block) until the
  * manager has read the message, so the manager can still attribute it to this unit's cgroup.
  */
-export function notifySystemd(
-  state: ServiceState,
-  logger?: Logger,
-  env: Record<string, string | undefined> = process.env,
-): Promise<boolean> {
+export function notifySystemd(state: ServiceState, logger?: Logger, env: Record<string, string | undefined> = process.env): Promise<boolean> {
   // NOTIFY_SOCKET is systemd's own protocol variable, not a setting, so it is read here rather than in src/config.
   if (!env.NOTIFY_SOCKET) return Promise.resolve(false);
   const args = notifyAssignments(state);

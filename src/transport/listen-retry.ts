@@ -21,7 +21,11 @@ export class PortInUseError extends StartupError {
     readonly host: string,
     readonly port: number,
   ) {
-    super('PORT_IN_USE', `port ${port} on ${host} is in use by another process (is another worker or balancer running there?); stop it or choose another --port`, PORT_IN_USE_EXIT_CODE);
+    super(
+      'PORT_IN_USE',
+      `port ${port} on ${host} is in use by another process (is another worker or balancer running there?); stop it or choose another --port`,
+      PORT_IN_USE_EXIT_CODE,
+    );
     this.name = 'PortInUseError';
   }
 }

@@ -22,7 +22,8 @@ export async function loadTransport(choice: TransportChoice): Promise<LoadedTran
       const { createUwsTransport } = await import('./uws/uws-transport.js');
       return { transport: createUwsTransport(load.uws) };
     }
-    if (choice === 'uws') throw new StartupError('TRANSPORT_UNAVAILABLE', `--transport uws: ${load.reason}; use --transport node or auto`, TRANSPORT_UNAVAILABLE_EXIT_CODE);
+    if (choice === 'uws')
+      throw new StartupError('TRANSPORT_UNAVAILABLE', `--transport uws: ${load.reason}; use --transport node or auto`, TRANSPORT_UNAVAILABLE_EXIT_CODE);
     const { createNodeTransport } = await import('./node/node-transport.js');
     return { transport: createNodeTransport(), fallbackReason: load.reason };
   }
@@ -32,5 +33,8 @@ export async function loadTransport(choice: TransportChoice): Promise<LoadedTran
 
 /** Logs once which adapter serves, and why auto did not pick uws. */
 export function logTransport(loaded: LoadedTransport, logger: Logger): void {
-  logger.info({ transport: loaded.transport.name, ...(loaded.fallbackReason ? { uwsUnavailable: loaded.fallbackReason } : {}) }, `transport: ${loaded.transport.name}`);
+  logger.info(
+    { transport: loaded.transport.name, ...(loaded.fallbackReason ? { uwsUnavailable: loaded.fallbackReason } : {}) },
+    `transport: ${loaded.transport.name}`,
+  );
 }

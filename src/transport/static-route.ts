@@ -106,7 +106,10 @@ export function loadStaticSite(rootDir: string): StaticSite {
 }
 
 function serve(http: HttpExchange, file: StaticFile, withBody: boolean): void {
-  const fresh = http.header('if-none-match').split(/\s*,\s*/).includes(file.etag);
+  const fresh = http
+    .header('if-none-match')
+    .split(/\s*,\s*/)
+    .includes(file.etag);
   if (fresh) http.endWithoutBody(304, { etag: file.etag, 'cache-control': file.headers['cache-control']! });
   else if (withBody) http.end(200, file.headers, file.body);
   else http.endWithoutBody(200, file.headers, file.body.byteLength);

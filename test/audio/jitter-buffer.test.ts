@@ -48,7 +48,14 @@ describe('createJitterBuffer', () => {
     const { out, results } = renderBlocks(buffer, 3);
     assert.deepEqual(out.slice(0, 200), [...ramp(1, 200)]);
     assert.deepEqual(out.slice(200), new Array(184).fill(0));
-    assert.deepEqual(results.map((r) => [r.frames, r.started, r.drained]), [[128, true, false], [72, false, true], [0, false, false]]);
+    assert.deepEqual(
+      results.map((r) => [r.frames, r.started, r.drained]),
+      [
+        [128, true, false],
+        [72, false, true],
+        [0, false, false],
+      ],
+    );
     assert.equal(buffer.state, 'idle');
     assert.equal(buffer.underruns, 0);
   });
@@ -57,7 +64,10 @@ describe('createJitterBuffer', () => {
     const buffer = createJitterBuffer({ prebufferFrames: 256 });
     buffer.push(ramp(1, 300));
     const first = renderBlocks(buffer, 4);
-    assert.deepEqual(first.results.map((r) => r.underrun), [false, false, true, false]);
+    assert.deepEqual(
+      first.results.map((r) => r.underrun),
+      [false, false, true, false],
+    );
     assert.equal(buffer.underruns, 1, 'a dry queue is one underrun, not one per silent block');
     assert.equal(buffer.state, 'buffering');
 
@@ -65,7 +75,10 @@ describe('createJitterBuffer', () => {
     assert.equal(renderBlocks(buffer, 1).results[0]!.frames, 0, 'waits for the prebuffer again after an underrun');
     buffer.push(ramp(501, 100));
     const second = renderBlocks(buffer, 3);
-    assert.deepEqual(second.out.filter((s) => s !== 0), [...ramp(301, 300)]);
+    assert.deepEqual(
+      second.out.filter((s) => s !== 0),
+      [...ramp(301, 300)],
+    );
     assert.equal(second.results[0]!.started, false, 'resuming is not a new start');
     assert.equal(buffer.playedFrames, 600);
   });

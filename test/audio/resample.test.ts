@@ -10,12 +10,18 @@ function tone(hz: number, rateHz: number, seconds: number): Float32Array {
 /** Dominant frequency by counting zero crossings (enough for a pure tone). */
 function zeroCrossingHz(samples: Float32Array, rateHz: number): number {
   let crossings = 0;
-  for (let i = 1; i < samples.length; i++) if ((samples[i - 1]! < 0) !== (samples[i]! < 0)) crossings += 1;
+  for (let i = 1; i < samples.length; i++) if (samples[i - 1]! < 0 !== samples[i]! < 0) crossings += 1;
   return crossings / 2 / (samples.length / rateHz);
 }
 
 describe('resample', () => {
-  for (const [from, to] of [[16_000, 24_000], [44_100, 24_000], [48_000, 24_000], [8_000, 24_000], [22_050, 24_000]] as const) {
+  for (const [from, to] of [
+    [16_000, 24_000],
+    [44_100, 24_000],
+    [48_000, 24_000],
+    [8_000, 24_000],
+    [22_050, 24_000],
+  ] as const) {
     it(`${from} → ${to} Hz keeps the length in time and the pitch of a 440 Hz tone`, () => {
       const out = resample(tone(440, from, 0.5), from, to);
       assert.equal(out.length, Math.round(0.5 * to));

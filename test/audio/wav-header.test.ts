@@ -15,8 +15,19 @@ describe('encodeWavHeader', () => {
       const header = encodeWavHeader({ sampleRateHz: 16000, format, dataBytes: 1000 * width });
       assert.equal(header.byteLength, 44);
       assert.deepEqual(readWavHeader(header), {
-        riff: 'RIFF', riffSize: 36 + 1000 * width, wave: 'WAVE', fmt: 'fmt ', fmtSize: 16, formatTag, channels: 1,
-        sampleRateHz: 16000, byteRate: 16000 * width, blockAlign: width, bitsPerSample: width * 8, data: 'data', dataSize: 1000 * width,
+        riff: 'RIFF',
+        riffSize: 36 + 1000 * width,
+        wave: 'WAVE',
+        fmt: 'fmt ',
+        fmtSize: 16,
+        formatTag,
+        channels: 1,
+        sampleRateHz: 16000,
+        byteRate: 16000 * width,
+        blockAlign: width,
+        bitsPerSample: width * 8,
+        data: 'data',
+        dataSize: 1000 * width,
       });
     });
   }

@@ -82,9 +82,7 @@ describe('decodeWav', () => {
   });
 
   it('skips unknown chunks, including odd-sized ones with a pad byte', () => {
-    const wav = decodeWav(
-      riff([chunk('LIST', bytes([1, 2, 3])), fmt(1, 1, 8000, 16), chunk('fact', bytes([9, 9, 9, 9, 9])), pcm([0.5], 16)]),
-    );
+    const wav = decodeWav(riff([chunk('LIST', bytes([1, 2, 3])), fmt(1, 1, 8000, 16), chunk('fact', bytes([9, 9, 9, 9, 9])), pcm([0.5], 16)]));
     assert.deepEqual(Array.from(wav.samples), [0.5]);
   });
 
@@ -120,7 +118,10 @@ describe('decodeWav', () => {
   ];
   for (const { name, file, message } of malformed) {
     it(`throws a clear Error on ${name}`, () => {
-      assert.throws(() => decodeWav(file), (err: unknown) => err instanceof Error && message.test(err.message));
+      assert.throws(
+        () => decodeWav(file),
+        (err: unknown) => err instanceof Error && message.test(err.message),
+      );
     });
   }
 });

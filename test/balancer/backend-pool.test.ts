@@ -93,9 +93,16 @@ describe('backend pool: active checks', () => {
     const good = await fakeWorker(t);
     const bad = await fakeWorker(t, FAIL);
     const p = pool(t, [good.url, bad.url]);
-    assert.deepEqual(p.backends.map((b) => b.state), ['down', 'down'], 'nothing is trusted before the first check');
+    assert.deepEqual(
+      p.backends.map((b) => b.state),
+      ['down', 'down'],
+      'nothing is trusted before the first check',
+    );
     await p.checkAll();
-    assert.deepEqual(p.backends.map((b) => b.state), ['up', 'down']);
+    assert.deepEqual(
+      p.backends.map((b) => b.state),
+      ['up', 'down'],
+    );
     assert.equal(p.healthy, 1);
   });
 
@@ -150,7 +157,10 @@ describe('backend pool: active checks', () => {
     const noStatus = await fakeWorker(t, { status: 200, body: { activeRequests: 0 } });
     const p = pool(t, [closed.url, html.url, noStatus.url], { fall: 1 });
     await p.checkAll();
-    assert.deepEqual(p.backends.map((b) => b.state), ['down', 'down', 'down']);
+    assert.deepEqual(
+      p.backends.map((b) => b.state),
+      ['down', 'down', 'down'],
+    );
     assert.match(p.backends[0]!.lastError!.message, /\/health failed/);
     assert.match(p.backends[2]!.lastError!.message, /unreadable \/health \(HTTP 200\)/);
   });
@@ -229,10 +239,17 @@ describe('backend pool: passive reports and pinning', () => {
     await p.checkAll();
     const picks = [p.pick(), p.pick(), p.pick(), p.pick()].map((x) => x?.index);
     assert.deepEqual(picks, [0, 1, 0, 1], 'a burst spreads while no report has counted it');
-    assert.deepEqual(p.backends.map((x) => x.pinnedSinceReport), [2, 2]);
+    assert.deepEqual(
+      p.backends.map((x) => x.pinnedSinceReport),
+      [2, 2],
+    );
     a.reply = FAIL;
     await p.checkAll();
-    assert.deepEqual(p.backends.map((x) => x.pinnedSinceReport), [2, 0], 'a good report resets it; a failed check does not');
+    assert.deepEqual(
+      p.backends.map((x) => x.pinnedSinceReport),
+      [2, 0],
+      'a good report resets it; a failed check does not',
+    );
   });
 
   it('pick skips excluded backends and those at their session cap', async (t) => {
@@ -249,6 +266,9 @@ describe('backend pool: passive reports and pinning', () => {
 
   it('derives the HTTP URL from the ws/wss URL', (t) => {
     const p = pool(t, ['ws://10.0.0.5:6093', 'wss://gpu.example:443/some/path']);
-    assert.deepEqual(p.backends.map((b) => b.httpUrl), ['http://10.0.0.5:6093', 'https://gpu.example']);
+    assert.deepEqual(
+      p.backends.map((b) => b.httpUrl),
+      ['http://10.0.0.5:6093', 'https://gpu.example'],
+    );
   });
 });

@@ -9,7 +9,13 @@ function backend(index: number, fields: Partial<Backend> = {}): Backend {
 }
 
 function stats(backends: Backend[], extra: { draining?: boolean; startedAtMs?: number; sessions?: number; clientBufferedBytes?: number } = {}) {
-  return describeStats({ backends, sessions: extra.sessions ?? 0, clientBufferedBytes: extra.clientBufferedBytes ?? 0, draining: extra.draining ?? false, startedAtMs: extra.startedAtMs ?? Date.now() });
+  return describeStats({
+    backends,
+    sessions: extra.sessions ?? 0,
+    clientBufferedBytes: extra.clientBufferedBytes ?? 0,
+    draining: extra.draining ?? false,
+    startedAtMs: extra.startedAtMs ?? Date.now(),
+  });
 }
 
 describe('describeStats', () => {
@@ -23,7 +29,10 @@ describe('describeStats', () => {
   ];
   for (const { name, states, draining, status, healthy } of statusCases) {
     it(name, () => {
-      const s = stats(states.map((state, i) => backend(i, { state })), { draining });
+      const s = stats(
+        states.map((state, i) => backend(i, { state })),
+        { draining },
+      );
       assert.equal(s.status, status);
       assert.equal(s.healthyBackends, healthy);
       assert.equal(s.totalBackends, states.length);
@@ -53,8 +62,18 @@ describe('describeStats', () => {
     seen.report = { status: 'ok', activeRequests: 1, queuedRequests: 0, capacity: 3, sessions: 4 };
     const s = stats([fresh, seen]);
     assert.deepEqual(s.backends[0], {
-      url: 'ws://10.0.0.1:6093', state: 'down', sessions: 0, loadScore: 0, requests: 0, errorsByCode: {}, lastError: null,
-      healthLatencyMs: null, framesRelayed: 0, bytesRelayed: 0, failovers: 0, reported: null,
+      url: 'ws://10.0.0.1:6093',
+      state: 'down',
+      sessions: 0,
+      loadScore: 0,
+      requests: 0,
+      errorsByCode: {},
+      lastError: null,
+      healthLatencyMs: null,
+      framesRelayed: 0,
+      bytesRelayed: 0,
+      failovers: 0,
+      reported: null,
     });
     assert.equal(s.backends[1]!.loadScore, 0.667, '(1 active + 1 pinned) / 3, to three decimals');
     assert.equal(s.backends[1]!.lastError?.message, 'connection dropped (1006)');

@@ -24,14 +24,35 @@ describe('loadScore', () => {
 describe('pickBackend', () => {
   const cases: Array<{ name: string; backends: Array<Partial<BackendLoad>>; exclude?: number[]; pick: number | undefined }> = [
     { name: 'lowest score wins', backends: [{ activeRequests: 3 }, { activeRequests: 1 }, { activeRequests: 2 }], pick: 1 },
-    { name: 'score is relative to capacity', backends: [{ activeRequests: 2, capacity: 2 }, { activeRequests: 3, capacity: 8 }], pick: 1 },
+    {
+      name: 'score is relative to capacity',
+      backends: [
+        { activeRequests: 2, capacity: 2 },
+        { activeRequests: 3, capacity: 8 },
+      ],
+      pick: 1,
+    },
     { name: 'queued requests weigh like active ones', backends: [{ activeRequests: 1, queuedRequests: 3 }, { activeRequests: 3 }], pick: 1 },
     { name: 'sessions pinned since the last report spread a burst', backends: [{ pinnedSinceReport: 2 }, { activeRequests: 1 }], pick: 1 },
-    { name: 'a session pinned since the report weighs as much as an active request', backends: [{ pinnedSinceReport: 1, sessions: 1 }, { activeRequests: 1, sessions: 0 }], pick: 1 },
+    {
+      name: 'a session pinned since the report weighs as much as an active request',
+      backends: [
+        { pinnedSinceReport: 1, sessions: 1 },
+        { activeRequests: 1, sessions: 0 },
+      ],
+      pick: 1,
+    },
     { name: 'down is skipped even when idlest', backends: [{ state: 'down' }, { activeRequests: 5 }], pick: 1 },
     { name: 'loading is skipped', backends: [{ state: 'loading' }, { activeRequests: 5 }], pick: 1 },
     { name: 'draining is skipped', backends: [{ state: 'draining' }, { activeRequests: 5 }], pick: 1 },
-    { name: 'a backend at its session cap is skipped', backends: [{ sessions: 4, maxSessions: 4 }, { activeRequests: 7, sessions: 1, maxSessions: 4 }], pick: 1 },
+    {
+      name: 'a backend at its session cap is skipped',
+      backends: [
+        { sessions: 4, maxSessions: 4 },
+        { activeRequests: 7, sessions: 1, maxSessions: 4 },
+      ],
+      pick: 1,
+    },
     { name: 'one under the cap still takes a session', backends: [{ sessions: 3, maxSessions: 4 }, { activeRequests: 1 }], pick: 0 },
     { name: 'ties go to fewer open sessions', backends: [{ sessions: 3 }, { sessions: 1 }, { sessions: 2 }], pick: 1 },
     { name: 'fewer sessions does not beat a lower score', backends: [{ sessions: 9 }, { sessions: 0, activeRequests: 1 }], pick: 0 },
@@ -40,7 +61,14 @@ describe('pickBackend', () => {
     { name: 'several excluded', backends: [{}, { activeRequests: 1 }, { activeRequests: 2 }], exclude: [0, 1], pick: 2 },
     { name: 'all excluded → undefined', backends: [{}, {}], exclude: [0, 1], pick: undefined },
     { name: 'none up → undefined', backends: [{ state: 'down' }, { state: 'loading' }, { state: 'draining' }], pick: undefined },
-    { name: 'all at their cap → undefined', backends: [{ sessions: 1, maxSessions: 1 }, { sessions: 2, maxSessions: 2 }], pick: undefined },
+    {
+      name: 'all at their cap → undefined',
+      backends: [
+        { sessions: 1, maxSessions: 1 },
+        { sessions: 2, maxSessions: 2 },
+      ],
+      pick: undefined,
+    },
     { name: 'no backends → undefined', backends: [], pick: undefined },
     { name: 'the only usable one wins however loaded', backends: [{ state: 'down' }, { activeRequests: 80, queuedRequests: 40 }], pick: 1 },
   ];

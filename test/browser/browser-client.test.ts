@@ -95,9 +95,15 @@ describe('browser client module (bundle)', () => {
     const stream = client.speak(text, { voice: 'kal16', params: { speed: 1.2 } });
     const chunks = await drain(stream);
     const done = await stream.done;
-    assert.deepEqual(chunks.map((c) => c.seq), chunks.map((_, i) => i));
+    assert.deepEqual(
+      chunks.map((c) => c.seq),
+      chunks.map((_, i) => i),
+    );
     assert.equal(done.chunks, chunks.length);
-    assert.equal(done.samples, chunks.reduce((n, c) => n + c.samples, 0));
+    assert.equal(
+      done.samples,
+      chunks.reduce((n, c) => n + c.samples, 0),
+    );
     assert.equal(done.cancelled, false);
     assert.equal(lib.toFloat32(chunks[0]!).length, chunks[0]!.samples);
 
@@ -138,7 +144,10 @@ describe('browser client module (bundle)', () => {
 
   it('throws the server error as a TtsError with its code from iteration and done', async (t) => {
     const client = await connect(t);
-    for (const [text, code] of [['   ', 'TEXT_EMPTY'], ['x'.repeat(client.ready.limits.maxTextChars + 1), 'TEXT_TOO_LONG']] as const) {
+    for (const [text, code] of [
+      ['   ', 'TEXT_EMPTY'],
+      ['x'.repeat(client.ready.limits.maxTextChars + 1), 'TEXT_TOO_LONG'],
+    ] as const) {
       const stream = client.speak(text);
       await assert.rejects(drain(stream), (err: unknown) => err instanceof lib.TtsError && err.code === code);
       await assert.rejects(stream.done, { code });

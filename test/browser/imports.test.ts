@@ -39,6 +39,9 @@ describe('browser code dependencies', () => {
       }
     }
     assert.deepEqual(problems, []);
-    assert.ok([...seen].some((f) => f.includes('src/protocol/codec.ts')), 'the walk followed imports into src/protocol');
+    assert.ok(
+      [...seen].some((f) => f.includes('src/protocol/codec.ts')),
+      'the walk followed imports into src/protocol',
+    );
   });
 });

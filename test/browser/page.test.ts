@@ -24,7 +24,10 @@ let pageUrl: string;
 
 before(async () => {
   worker = await startTestWorker();
-  const { logLevel, ...config } = parseBalancerConfig({ transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`], 'log-level': 'silent' }, {});
+  const { logLevel, ...config } = parseBalancerConfig(
+    { transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`], 'log-level': 'silent' },
+    {},
+  );
   balancer = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? logLevel }));
   pageUrl = `http://127.0.0.1:${balancer.port}/`;
   browser = await launchChromium();
@@ -61,7 +64,14 @@ async function openPage(t: TestContext): Promise<{ page: Page; problems: string[
 async function live(page: Page): Promise<{ state: string; played: number; received: number; peak: number; seq: number; cancelled: boolean }> {
   return page.evaluate(() => {
     const d = document.getElementById('live')!.dataset;
-    return { state: d.state ?? '', played: Number(d.playedSamples), received: Number(d.receivedSamples), peak: Number(d.peak), seq: Number(d.reportSeq), cancelled: d.cancelled === 'true' };
+    return {
+      state: d.state ?? '',
+      played: Number(d.playedSamples),
+      received: Number(d.receivedSamples),
+      peak: Number(d.peak),
+      seq: Number(d.reportSeq),
+      cancelled: d.cancelled === 'true',
+    };
   });
 }
 
@@ -98,7 +108,11 @@ describe('browser page, served by the balancer', () => {
     const voices = await page.$$eval('#voice option', (options) => options.map((o) => (o as HTMLOptionElement).value));
     assert.deepEqual(voices, ['slt', 'rms', 'awb', 'kal16']);
     assert.equal(await page.inputValue('#voice'), 'slt');
-    const speed = await page.$eval('#param-speed', (input) => [(input as HTMLInputElement).min, (input as HTMLInputElement).max, (input as HTMLInputElement).value]);
+    const speed = await page.$eval('#param-speed', (input) => [
+      (input as HTMLInputElement).min,
+      (input as HTMLInputElement).max,
+      (input as HTMLInputElement).value,
+    ]);
     assert.deepEqual(speed, ['0.5', '2', '1']);
   });
 

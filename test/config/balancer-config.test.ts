@@ -33,7 +33,10 @@ describe('parseBalancerConfig', () => {
   });
 
   it('lets flags beat the environment', () => {
-    const config = parseBalancerConfig({ backend: ['ws://flag:1'], port: '7000', rise: '4' }, { CHATTERBOX_BACKENDS: 'ws://env:1', CHATTERBOX_LB_PORT: '8000', CHATTERBOX_LB_FALL: '5' });
+    const config = parseBalancerConfig(
+      { backend: ['ws://flag:1'], port: '7000', rise: '4' },
+      { CHATTERBOX_BACKENDS: 'ws://env:1', CHATTERBOX_LB_PORT: '8000', CHATTERBOX_LB_FALL: '5' },
+    );
     assert.deepEqual(config.backends, ['ws://flag:1']);
     assert.equal(config.port, 7000);
     assert.equal(config.rise, 4);
@@ -42,7 +45,10 @@ describe('parseBalancerConfig', () => {
 
   it('names each bad backend URL', () => {
     const error = configError(() => parseBalancerConfig({ backend: ['ws://good:1', 'http://worker:6093', 'not a url'] }, {}));
-    assert.deepEqual(error.problems, ["--backend (backends): 'http://worker:6093' must be a ws:// or wss:// URL", "--backend (backends): 'not a url' is not a URL"]);
+    assert.deepEqual(error.problems, [
+      "--backend (backends): 'http://worker:6093' must be a ws:// or wss:// URL",
+      "--backend (backends): 'not a url' is not a URL",
+    ]);
   });
 
   it('names a bad backend URL from the environment', () => {
@@ -61,10 +67,17 @@ describe('parseBalancerConfig', () => {
 
   it('names every out-of-range number', () => {
     const error = configError(() =>
-      parseBalancerConfig({ 'health-interval-ms': '10', 'health-timeout-ms': '5', 'max-sessions-per-backend': '0' }, { CHATTERBOX_LB_SEND_HIGH_WATER_BYTES: '100' }),
+      parseBalancerConfig(
+        { 'health-interval-ms': '10', 'health-timeout-ms': '5', 'max-sessions-per-backend': '0' },
+        { CHATTERBOX_LB_SEND_HIGH_WATER_BYTES: '100' },
+      ),
     );
     const names = ['healthIntervalMs', 'healthTimeoutMs', 'maxSessionsPerBackend', 'sendHighWaterBytes'];
     assert.equal(error.problems.length, names.length, error.problems.join('\n'));
-    for (const name of names) assert.ok(error.problems.some((p) => p.includes(`(${name})`)), name);
+    for (const name of names)
+      assert.ok(
+        error.problems.some((p) => p.includes(`(${name})`)),
+        name,
+      );
   });
 });

@@ -10,12 +10,7 @@ import { TtsError } from '../../src/protocol/errors.js';
 /** One sentence: enough for several chunks from every engine. */
 export const CONTRACT_SENTENCE = 'Hello world, this is a test of the engine.';
 /** Several sentences: enough chunks that an abort after the first one leaves most of them unsent. */
-export const CONTRACT_PASSAGE = [
-  'The first sentence is here.',
-  'Then comes a second one.',
-  'A third follows it closely.',
-  'And this is the fourth.',
-].join(' ');
+export const CONTRACT_PASSAGE = ['The first sentence is here.', 'Then comes a second one.', 'A third follows it closely.', 'And this is the fourth.'].join(' ');
 
 /** A request for the engine's default voice and parameter defaults. */
 export function requestFor(engine: Engine, text: string, asked: Partial<Omit<SynthesisRequest, 'text'>> = {}): SynthesisRequest {

@@ -24,9 +24,7 @@ export function httpRequest(
       const parts: Buffer[] = [];
       res.on('data', (part: Buffer) => parts.push(part));
       res.on('error', reject);
-      res.on('end', () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), elapsedMs: performance.now() - startedAt }),
-      );
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts), elapsedMs: performance.now() - startedAt }));
     });
     req.on('error', reject);
     req.end(options.body);

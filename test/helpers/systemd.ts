@@ -55,7 +55,10 @@ export function parseEnvFile(text: string): Record<string, string> {
     if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
     const eq = line.indexOf('=');
     if (eq < 0) continue;
-    env[line.slice(0, eq).trim()] = line.slice(eq + 1).trim().replace(/^"(.*)"$|^'(.*)'$/, '$1$2');
+    env[line.slice(0, eq).trim()] = line
+      .slice(eq + 1)
+      .trim()
+      .replace(/^"(.*)"$|^'(.*)'$/, '$1$2');
   }
   return env;
 }
@@ -107,7 +110,10 @@ export async function runScript(
   args: string[],
   options: { env: Record<string, string>; input?: string; script?: string; timeoutMs?: number },
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('bash', [options.script ?? SCRIPT, ...args], { env: options.env, stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn('bash', [options.script ?? SCRIPT, ...args], {
+    env: options.env,
+    stdio: [options.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -115,12 +121,10 @@ export async function runScript(
   // A script that exits before reading all its input closes the pipe: that is its business, not an error here.
   child.stdin?.on('error', () => undefined);
   child.stdin?.end(options.input);
-  const [code] = (await withTimeout(once(child, 'close'), options.timeoutMs ?? 30_000, `manage-backend-services.sh ${args.join(' ')}`).catch(
-    (err: unknown) => {
-      child.kill('SIGKILL');
-      throw err;
-    },
-  )) as [number | null];
+  const [code] = (await withTimeout(once(child, 'close'), options.timeoutMs ?? 30_000, `manage-backend-services.sh ${args.join(' ')}`).catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  })) as [number | null];
   return { code, stdout, stderr };
 }
 

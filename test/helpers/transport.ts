@@ -17,7 +17,11 @@ export function availableTransports(): TransportName[] {
 }
 
 /** Serves `http` alone (the stream route refuses every connection) with adapter `name` on a free loopback port. */
-export async function serveHttpWith(name: TransportName, http: HttpHandler, options: { port?: number; host?: string; retry?: ListenRetryOptions; logger?: Logger } = {}): Promise<TransportServer> {
+export async function serveHttpWith(
+  name: TransportName,
+  http: HttpHandler,
+  options: { port?: number; host?: string; retry?: ListenRetryOptions; logger?: Logger } = {},
+): Promise<TransportServer> {
   const { transport } = await loadTransport(name);
   const logger = options.logger ?? createLogger({ level: 'silent' });
   return transport.serve({

@@ -21,10 +21,7 @@ export interface TestWorker {
 }
 
 /** Starts a real worker (engine in its thread, the test transport on port 0); flite unless `engine` says otherwise. */
-export async function startTestWorker(
-  settings: Record<string, string> = {},
-  engineSpec: EngineSpec = { kind: 'flite' },
-): Promise<TestWorker> {
+export async function startTestWorker(settings: Record<string, string> = {}, engineSpec: EngineSpec = { kind: 'flite' }): Promise<TestWorker> {
   const config: WorkerConfig = parseWorkerConfig({ host: '127.0.0.1', port: '0', 'log-level': 'silent', transport: testTransport(), ...settings }, {});
   const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? config.logLevel });
   const engine = await createEngineHost(engineSpec, logger);

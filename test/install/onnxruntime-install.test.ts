@@ -42,7 +42,10 @@ describe('npm and onnxruntime-node install', () => {
 
   it('the install script of onnxruntime-node does not run by default, so nothing is downloaded', async (t) => {
     const proxy = await startRefusingProxy(t);
-    const { code, stdout, stderr } = await runProcess(npm, ['rebuild', 'onnxruntime-node', '--foreground-scripts'], { env: installEnv(proxy.url), timeoutMs: 60_000 });
+    const { code, stdout, stderr } = await runProcess(npm, ['rebuild', 'onnxruntime-node', '--foreground-scripts'], {
+      env: installEnv(proxy.url),
+      timeoutMs: 60_000,
+    });
     assert.equal(code, 0, stderr);
     assert.deepEqual(proxy.targets, []);
     assert.doesNotMatch(stdout + stderr, /Downloading|nuget/i);

@@ -15,7 +15,18 @@ describe('balancer: idle sessions', () => {
   it('regression: a worker timing out the idle link of a session the client keeps alive with pings is not marked down', async (t) => {
     const worker = await spawnWorkerProcess(['--idle-timeout', '8', '--log-level', 'warn']);
     t.after(() => worker.child.kill('SIGKILL'));
-    const config = parseBalancerConfig({ transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`], 'health-interval-ms': '100', rise: '2', fall: '1' }, {});
+    const config = parseBalancerConfig(
+      {
+        transport: testTransport(),
+        host: '127.0.0.1',
+        port: '0',
+        backend: [`ws://127.0.0.1:${worker.port}`],
+        'health-interval-ms': '100',
+        rise: '2',
+        fall: '1',
+      },
+      {},
+    );
     const balancer = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
     t.after(() => balancer.close());
     const stats = async () => jsonOf<LbStats>(await httpRequest(`http://127.0.0.1:${balancer.port}/lb-stats`));

@@ -62,7 +62,8 @@ class Fleet {
 
   /** Another balancer over the same workers; health polled every 100 ms, down after 1 failure, up after 2 good checks. */
   async startBalancer(): Promise<BalancerServer> {
-    const config = parseBalancerConfig({
+    const config = parseBalancerConfig(
+      {
         transport: testTransport(),
         host: '127.0.0.1',
         port: '0',
@@ -154,7 +155,11 @@ function assertComplete(result: RequestResult): DoneMessage {
   assert.equal(result.end.type, 'done', result.end.type === 'error' ? `${result.end.code}: ${result.end.message}` : '');
   const end = result.end as DoneMessage;
   const { seqs, samples } = summarize(result);
-  assert.deepEqual(seqs, seqs.map((_, i) => i), 'seq runs 0, 1, 2, … with no gap or repeat');
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i),
+    'seq runs 0, 1, 2, … with no gap or repeat',
+  );
   assert.equal(end.chunks, result.audio.length);
   assert.equal(end.samples, samples);
   return end;
@@ -203,7 +208,10 @@ describe('balancer: endpoints', () => {
     assert.equal(health.status, 200);
     const body = jsonOf<Record<string, unknown>>(health);
     assert.ok(body.transport === 'uws' || body.transport === 'node', 'names its adapter');
-    assert.deepEqual({ ...body, uptimeSec: 0, version: '', transport: '' }, { status: 'ok', healthyBackends: 2, totalBackends: 2, sessions: 0, uptimeSec: 0, version: '', transport: '' });
+    assert.deepEqual(
+      { ...body, uptimeSec: 0, version: '', transport: '' },
+      { status: 'ok', healthyBackends: 2, totalBackends: 2, sessions: 0, uptimeSec: 0, version: '', transport: '' },
+    );
     const metrics = await httpRequest(`${shared.http()}/metrics`);
     assert.equal(metrics.status, 200);
     assert.match(String(metrics.headers['content-type']), /^text\/plain/);
@@ -243,13 +251,20 @@ describe('balancer: spreading sessions', () => {
     const streams: RawStream[] = [];
     for (let i = 0; i < 4; i++) streams.push(await connect(t, shared.url()));
     const s = await shared.stats();
-    assert.deepEqual(s.backends.map((b) => b.sessions), [2, 2]);
+    assert.deepEqual(
+      s.backends.map((b) => b.sessions),
+      [2, 2],
+    );
     assert.equal(s.sessions, 4);
     for (const worker of shared.workers) assert.equal((await workerHealth(worker)).sessions, 2, `sessions open on ${worker.url}`);
     const results = await Promise.all(streams.map((stream, i) => stream.speak(`s${i}`, SENTENCE)));
     for (const result of results) assertComplete(result);
     const later = await shared.stats();
-    assert.deepEqual(later.backends.map((b, i) => b.requests - s.backends[i]!.requests), [2, 2], 'each worker served its own sessions');
+    assert.deepEqual(
+      later.backends.map((b, i) => b.requests - s.backends[i]!.requests),
+      [2, 2],
+      'each worker served its own sessions',
+    );
   });
 
   it('a worker busy with direct clients gets no new sessions while the other is less loaded', async (t) => {
@@ -277,7 +292,11 @@ describe('balancer: counting', () => {
     const got1 = countReceived(s1);
     const got2 = countReceived(s2);
     const pinned = await shared.stats(fresh);
-    assert.deepEqual(pinned.backends.map((b) => b.sessions), [1, 1], 'one session on each worker');
+    assert.deepEqual(
+      pinned.backends.map((b) => b.sessions),
+      [1, 1],
+      'one session on each worker',
+    );
 
     assertComplete(await s1.speak('a', SENTENCE));
     const badVoice = await s1.speak('b', SENTENCE, { voice: 'nobody' });
@@ -293,7 +312,10 @@ describe('balancer: counting', () => {
 
     const s = await shared.stats(fresh);
     assert.equal(s.sessions, 2);
-    assert.deepEqual(s.backends.map((b) => b.sessions), [1, 1]);
+    assert.deepEqual(
+      s.backends.map((b) => b.sessions),
+      [1, 1],
+    );
     assert.equal(s.totals.requests, 6, '5 started on the sockets and 1 over HTTP');
     assert.equal(s.backends[0]!.requests + s.backends[1]!.requests, 6);
     assert.deepEqual(
@@ -356,7 +378,9 @@ describe('balancer: flow control', () => {
       { intervalMs: 50, timeoutMs: 15_000 },
     );
     const relayed = last!.totals.bytesRelayed - relayedBefore;
-    t.diagnostic(`stalled after ${(relayed / 1e6).toFixed(1)} MB of ${(requestedBytes / 1e6).toFixed(0)} MB requested; ${last!.clientBufferedBytes} bytes queued in the balancer`);
+    t.diagnostic(
+      `stalled after ${(relayed / 1e6).toFixed(1)} MB of ${(requestedBytes / 1e6).toFixed(0)} MB requested; ${last!.clientBufferedBytes} bytes queued in the balancer`,
+    );
     assert.ok(last!.clientBufferedBytes > SEND_HIGH_WATER, 'the client buffer passed the high-water mark: that is what paused the worker link');
     assert.ok(last!.clientBufferedBytes < SEND_HIGH_WATER + 1024 * 1024, `${last!.clientBufferedBytes} bytes queued for one slow client`);
     assert.ok(relayed < requestedBytes / 5, `relayed ${relayed} of ${requestedBytes} bytes while the client read nothing`);
@@ -420,7 +444,10 @@ describe('balancer: a worker killed before its first audio, then restarted', () 
     // Stopped, the worker leaves the start frame unread: no audio can come from it.
     victim.child.kill('SIGSTOP');
     stream.send({ type: 'start', id: 'replayed', text: longText(6) });
-    await pollUntil('the balancer to forward the start', async () => backendOf(await fleet.stats(), victim).requests === backendOf(before, victim).requests + 1);
+    await pollUntil(
+      'the balancer to forward the start',
+      async () => backendOf(await fleet.stats(), victim).requests === backendOf(before, victim).requests + 1,
+    );
     await pollUntil('health checks of the stopped worker to time out', async () => backendOf(await fleet.stats(), victim).state === 'down');
     victim.child.kill('SIGKILL');
     await victim.exited;
@@ -428,7 +455,10 @@ describe('balancer: a worker killed before its first audio, then restarted', () 
     const result = await stream.result('replayed');
     assertComplete(result);
     assert.ok(pcmOf(result).equals(expected), 'the whole audio, exactly once');
-    assert.deepEqual(stream.frames.filter((f) => f.type === 'error'), []);
+    assert.deepEqual(
+      stream.frames.filter((f) => f.type === 'error'),
+      [],
+    );
     const s = await fleet.stats();
     assert.equal(backendOf(s, victim).failovers, 1);
     assert.equal(backendOf(s, survivor).requests, backendOf(before, survivor).requests + 1, 'the replay went to the other worker');
@@ -479,7 +509,11 @@ describe('balancer: failover', () => {
     assert.equal(error.retryable, true);
     const { seqs } = summarize(result);
     assert.ok(seqs.length >= 1);
-    assert.deepEqual(seqs, seqs.map((_, i) => i), 'the audio that did arrive is contiguous from 0');
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i),
+      'the audio that did arrive is contiguous from 0',
+    );
     assert.equal(stream.frames.filter((f) => (f.type === 'done' || f.type === 'error') && f.id === 'lost').length, 1, 'exactly one end');
     assert.equal(stream.ws.readyState, stream.ws.OPEN, 'the connection stays open');
 
@@ -538,7 +572,10 @@ describe('balancer: failover', () => {
     await startHeld(holder, 'held', 40);
 
     drainer.child.kill('SIGTERM');
-    await pollUntil('the drainer to report draining', async () => jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${drainer.port}/health`)).status === 'draining');
+    await pollUntil(
+      'the drainer to report draining',
+      async () => jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${drainer.port}/health`)).status === 'draining',
+    );
     const moved = await mover.speak('moved', SENTENCE);
     assertComplete(moved);
     assert.equal(mover.frames.filter((f) => f.type === 'error').length, 0, 'the client never sees DRAINING');

@@ -74,7 +74,10 @@ describe('the worker serving Chatterbox', { timeout: 60_000 }, () => {
     const stream = client.speak(SENTENCE, { params: { seed: 3 } });
     const chunks = await drain(stream);
     const done = await stream.done;
-    assert.deepEqual(chunks.map((c) => c.seq), chunks.map((_, i) => i));
+    assert.deepEqual(
+      chunks.map((c) => c.seq),
+      chunks.map((_, i) => i),
+    );
     assert.ok(chunks.length >= 3, `${chunks.length} chunks`);
     assert.equal(done.chunks, chunks.length);
     assert.equal(done.cancelled, false);

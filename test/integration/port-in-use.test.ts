@@ -23,7 +23,19 @@ for (const transport of availableTransports()) {
       const worker = await spawnWorkerProcess(['--transport', transport, '--log-level', 'warn']);
       t.after(() => worker.child.kill('SIGKILL'));
       const url = `ws://127.0.0.1:${worker.port}`;
-      const balancer = await runChatterboxCli(['balance', '--host', '127.0.0.1', '--port', String(worker.port), '--backend', url, '--transport', transport, '--log-level', 'warn']);
+      const balancer = await runChatterboxCli([
+        'balance',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(worker.port),
+        '--backend',
+        url,
+        '--transport',
+        transport,
+        '--log-level',
+        'warn',
+      ]);
       assert.equal(balancer.code, PORT_IN_USE_EXIT_CODE, balancer.stderr);
       assert.match(balancer.stderr, /error PORT_IN_USE: /);
     });

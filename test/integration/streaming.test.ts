@@ -27,7 +27,11 @@ function done(result: RequestResult): DoneMessage {
 function assertComplete(result: RequestResult): DoneMessage {
   const end = done(result);
   const { seqs, samples } = summarize(result);
-  assert.deepEqual(seqs, seqs.map((_, i) => i), 'seq runs 0, 1, 2, … with no gap or repeat');
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i),
+    'seq runs 0, 1, 2, … with no gap or repeat',
+  );
   assert.equal(end.chunks, result.audio.length);
   assert.equal(end.samples, samples);
   return end;
@@ -71,8 +75,14 @@ describe('speech over the stream', () => {
     const floats = await stream.speak('f', SENTENCE, { format: 'f32le' });
     assertComplete(floats);
     assert.ok(floats.audio.every((a) => a.pcm.byteLength === a.samples * 4));
-    const f = samplesOf(floats.audio.map((a) => a.pcm), 'f32le');
-    const s = samplesOf(ints.audio.map((a) => a.pcm), 's16le');
+    const f = samplesOf(
+      floats.audio.map((a) => a.pcm),
+      'f32le',
+    );
+    const s = samplesOf(
+      ints.audio.map((a) => a.pcm),
+      's16le',
+    );
     assert.equal(f.length, s.length);
     assert.ok(f.every((x, i) => Math.abs(x - s[i]!) <= 1.5 / 32768));
   });

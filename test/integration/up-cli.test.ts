@@ -91,11 +91,20 @@ describe('chatterbox up (npm start)', () => {
     await stream.close();
     assert.equal(result.end.type, 'done');
     const { seqs, samples } = summarize(result);
-    assert.deepEqual(seqs, seqs.map((_, i) => i));
+    assert.deepEqual(
+      seqs,
+      seqs.map((_, i) => i),
+    );
     assert.ok(samples > 8000, `${samples} samples`);
 
-    const workerHealths = await Promise.all([workerPort, workerPort + 1].map(async (p) => jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${p}/health`))));
-    assert.deepEqual(workerHealths.map((h) => h.transport), ['node', 'node'], 'each worker got --transport');
+    const workerHealths = await Promise.all(
+      [workerPort, workerPort + 1].map(async (p) => jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${p}/health`))),
+    );
+    assert.deepEqual(
+      workerHealths.map((h) => h.transport),
+      ['node', 'node'],
+      'each worker got --transport',
+    );
     const workerPids = workerHealths.map((h) => h.pid);
     const children = childrenOf(up.pid!);
     assert.equal(children.size, 3, `two workers and the balancer: ${[...children.keys()].join(', ')}`);

@@ -25,7 +25,14 @@ const LEVELS = [
 
 describe('log line format', () => {
   it('maps every pino level to its syslog priority', () => {
-    for (const [level, priority] of [[10, 7], [20, 7], [30, 6], [40, 4], [50, 3], [60, 2]] as const) {
+    for (const [level, priority] of [
+      [10, 7],
+      [20, 7],
+      [30, 6],
+      [40, 4],
+      [50, 3],
+      [60, 2],
+    ] as const) {
       assert.equal(syslogPriority(level), priority, `level ${level}`);
     }
   });
@@ -109,8 +116,14 @@ describe('journal detection', () => {
       return `${stat.dev}:${stat.ino}`;
     };
     const journal = await run('journal', identity);
-    assert.deepEqual(journal.map((l) => l.slice(0, 4)), ['<4>{', '<6>{']);
+    assert.deepEqual(
+      journal.map((l) => l.slice(0, 4)),
+      ['<4>{', '<6>{'],
+    );
     const stale = await run('stale', () => '1:2');
-    assert.deepEqual(stale.map((l) => l.slice(0, 1)), ['{', '{']);
+    assert.deepEqual(
+      stale.map((l) => l.slice(0, 1)),
+      ['{', '{'],
+    );
   });
 });

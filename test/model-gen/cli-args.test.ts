@@ -15,10 +15,7 @@ const DEFAULTS = {
 
 describe('parseMakeModelArgs', () => {
   const valid: Array<[string, MakeModelOptions]> = [
-    [
-      '--out m',
-      { ...DEFAULTS, outDir: 'm' },
-    ],
+    ['--out m', { ...DEFAULTS, outDir: 'm' }],
     [
       '--size full --variant turbo --out /tmp/x --dtype fp16 --seed 7 --inline-data',
       { ...DEFAULTS, size: 'full', variant: 'turbo', outDir: '/tmp/x', dtype: 'fp16', externalData: false, seed: 7 },

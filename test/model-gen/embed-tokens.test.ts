@@ -72,8 +72,7 @@ describe('English embed_tokens', () => {
 describe('Turbo embed_tokens', () => {
   test('a one-token row is speech, a longer row is text', async () => {
     const session = await openGraph(await ensureTinyModel({ variant: 'turbo' }), 'embed_tokens');
-    const embed = async (ids: number[]) =>
-      (await run(session, { input_ids: i64(ids, [1, ids.length]) })).inputs_embeds!.data as Float32Array;
+    const embed = async (ids: number[]) => (await run(session, { input_ids: i64(ids, [1, ids.length]) })).inputs_embeds!.data as Float32Array;
     const speech = await embed([40]);
     const text = await embed([40, 41]);
     assert.ok(maxAbsDiff(row(speech, 0), row(text, 0)) > 1e-3);

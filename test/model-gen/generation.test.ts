@@ -68,7 +68,10 @@ describe('the tiny model stops by itself', () => {
         const { tokens, promptLength } = result;
         assert.ok(tokens.length <= bound(promptLength), `${tokens.length} tokens for a ${promptLength}-token prompt`);
         if (name !== 'hot: temperature 2, no min_p') {
-          assert.ok(result.tokens.every((t) => t < SPEECH_CODEBOOK_SIZE), 'only codebook tokens before the stop');
+          assert.ok(
+            result.tokens.every((t) => t < SPEECH_CODEBOOK_SIZE),
+            'only codebook tokens before the stop',
+          );
         }
         assert.ok(!result.tokens.includes(STOP_SPEECH_TOKEN));
       });

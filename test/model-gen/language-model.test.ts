@@ -126,8 +126,7 @@ describe('batching requests of different lengths', () => {
   test('a right-padded shorter cache row decodes like the request alone', async () => {
     const lm = await openGraph(await ensureTinyModel(), 'language_model');
     const one = { batch: 1, seq: 1, hidden: HIDDEN };
-    const prefill = async (tokens: number, phase: number) =>
-      runLm(lm, embeds(1, tokens, phase), { ...one, seq: tokens }, emptyCache(lm, 1), 0);
+    const prefill = async (tokens: number, phase: number) => runLm(lm, embeds(1, tokens, phase), { ...one, seq: tokens }, emptyCache(lm, 1), 0);
     const [long, short] = [await prefill(5, 0), await prefill(3, 1)];
     const step = [embeds(1, 1, 2), embeds(1, 1, 3)];
     const alone = [

@@ -31,7 +31,11 @@ export function f32(data: Float32Array | readonly number[], dims: readonly numbe
 
 /** An int64 tensor. */
 export function i64(values: readonly number[], dims: readonly number[]): ort.Tensor {
-  return new ort.Tensor('int64', BigInt64Array.from(values, (v) => BigInt(v)), dims);
+  return new ort.Tensor(
+    'int64',
+    BigInt64Array.from(values, (v) => BigInt(v)),
+    dims,
+  );
 }
 
 /** The tensor metadata of an input or output, failing if it is not a tensor. */
@@ -126,7 +130,10 @@ export async function generate(
     return (await run(embed, feeds)).inputs_embeds!.data as Float32Array;
   };
   let textPosition = 0;
-  const textEmbeds = await embedIds(textIds, textIds.map((id) => (id >= START_SPEECH_TOKEN ? 0 : textPosition++)));
+  const textEmbeds = await embedIds(
+    textIds,
+    textIds.map((id) => (id >= START_SPEECH_TOKEN ? 0 : textPosition++)),
+  );
   const hidden = Number(conditioning.dims[2]);
   const prompt = new Float32Array(conditioning.data.length + textEmbeds.length);
   prompt.set(conditioning.data as Float32Array);

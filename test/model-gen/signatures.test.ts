@@ -82,8 +82,7 @@ async function checkDirectory(dir: string, variant: ModelVariant, dtype: ModelDt
   const want = expected(variant, dtype, positionIds);
   for (const graph of GRAPHS) {
     const session = await openGraph(dir, graph, dtype);
-    const describeAll = (metas: typeof session.inputMetadata) =>
-      metas.map((m) => (m.isTensor ? [m.name, m.type, [...m.shape]] : [m.name, 'non-tensor', []]));
+    const describeAll = (metas: typeof session.inputMetadata) => metas.map((m) => (m.isTensor ? [m.name, m.type, [...m.shape]] : [m.name, 'non-tensor', []]));
     assert.deepEqual(describeAll(session.inputMetadata), want[graph].inputs, `${graph} inputs`);
     assert.deepEqual(describeAll(session.outputMetadata), want[graph].outputs, `${graph} outputs`);
     await session.release();
@@ -140,8 +139,7 @@ describe('contrib ops', () => {
 
 describe('full-size language models have the real dimensions', () => {
   const options = { seed: 1, dtype: 'fp32' as const, attention: 'gqa' as const, positionIds: false };
-  const parameters = (g: { initializers: Array<{ dims: readonly number[] }> }) =>
-    g.initializers.reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
+  const parameters = (g: { initializers: Array<{ dims: readonly number[] }> }) => g.initializers.reduce((sum, t) => sum + t.dims.reduce((a, b) => a * b, 1), 0);
 
   test('English: 30 layers, 16 KV heads of 64, logits 8194, ~0.5 B parameters', () => {
     const g = buildLlamaLanguageModel({ ...options, dims: modelDims('full', 'english') });

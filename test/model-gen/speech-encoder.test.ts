@@ -26,7 +26,10 @@ describe('speech_encoder', () => {
       assert.deepEqual(out.speaker_embeddings!.dims, [1, 192]);
       assert.deepEqual(out.speaker_features!.dims, [1, 2 * promptTokens, 80]);
       const tokens = Array.from(out.audio_tokens!.data as BigInt64Array, Number);
-      assert.ok(tokens.every((t) => t >= 0 && t < 6561), 'codebook ids');
+      assert.ok(
+        tokens.every((t) => t >= 0 && t < 6561),
+        'codebook ids',
+      );
       assert.ok(new Set(tokens).size > 5, 'tokens vary with the audio');
       for (const name of ['audio_features', 'speaker_embeddings', 'speaker_features'] as const) {
         assert.ok((out[name]!.data as Float32Array).every(Number.isFinite), `${name} finite`);

@@ -20,9 +20,7 @@ test('two processes racing for the same tiny model both get one complete directo
     `const { ensureTinyModel } = await import(${JSON.stringify(helper)});`,
     `process.stdout.write(await ensureTinyModel({ variant: 'turbo' }));`,
   ].join('\n');
-  const [a, b] = await Promise.all(
-    [0, 1].map(() => run(process.execPath, ['--input-type=module', '-e', script], { cwd })),
-  );
+  const [a, b] = await Promise.all([0, 1].map(() => run(process.execPath, ['--input-type=module', '-e', script], { cwd })));
   assert.equal(a!.stdout, b!.stdout);
   assert.ok(a!.stdout.startsWith(join(cwd, '.cache', 'models')));
   assert.ok(existsSync(join(a!.stdout, 'onnx', 'language_model.onnx')));

@@ -47,7 +47,10 @@ describe('English tokenizer.json', () => {
   test('vocabulary: 704 ids with [STOP]=0, [UNK]=1, [SPACE]=2, [START]=255', async () => {
     const { tokenizer, json } = await load({});
     const ids = Object.values(json.model.vocab).sort((a, b) => a - b);
-    assert.deepEqual(ids, Array.from({ length: 704 }, (_, i) => i));
+    assert.deepEqual(
+      ids,
+      Array.from({ length: 704 }, (_, i) => i),
+    );
     assert.deepEqual(
       ['[STOP]', '[UNK]', '[SPACE]', '[START]'].map((t) => tokenizer.token_to_id(t)),
       [0, 1, 2, 255],

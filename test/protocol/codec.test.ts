@@ -53,12 +53,23 @@ describe('server frames round-trip', () => {
     {
       name: 'ready',
       message: {
-        type: 'ready', protocol: 1, engine: 'flite', sampleRate: 16000, voices: ['slt', 'rms'], defaultVoice: 'slt', languages: ['en'], defaultLanguage: 'en',
-        params: { speed: { min: 0.5, max: 2, default: 1 } }, limits: { maxTextChars: 5000, maxRequestsPerConnection: 4, maxFrameBytes: 65536 },
+        type: 'ready',
+        protocol: 1,
+        engine: 'flite',
+        sampleRate: 16000,
+        voices: ['slt', 'rms'],
+        defaultVoice: 'slt',
+        languages: ['en'],
+        defaultLanguage: 'en',
+        params: { speed: { min: 0.5, max: 2, default: 1 } },
+        limits: { maxTextChars: 5000, maxRequestsPerConnection: 4, maxFrameBytes: 65536 },
       },
     },
     { name: 'audio', message: { type: 'audio', id: 'a', seq: 3, pcm: new Uint8Array([1, 2, 255, 0]), samples: 2 } },
-    { name: 'done', message: { type: 'done', id: 'a', chunks: 4, samples: 100, cancelled: false, metrics: { ttfaMs: 12.5, rtf: 0.02, totalMs: 40, audioMs: 2000 } } },
+    {
+      name: 'done',
+      message: { type: 'done', id: 'a', chunks: 4, samples: 100, cancelled: false, metrics: { ttfaMs: 12.5, rtf: 0.02, totalMs: 40, audioMs: 2000 } },
+    },
     { name: 'error with id', message: { type: 'error', id: 'a', code: 'UNKNOWN_VOICE', message: 'no such voice', retryable: false } },
     { name: 'error without id', message: { type: 'error', code: 'BAD_FRAME', message: 'not msgpack', retryable: false } },
   ];
@@ -83,7 +94,10 @@ describe('server frames round-trip', () => {
   ];
   for (const { name, value } of malformed) {
     it(`rejects ${name} with BAD_FRAME`, () => {
-      assert.throws(() => decodeServerMessage(packFrame(value)), (err: unknown) => err instanceof TtsError && err.code === 'BAD_FRAME');
+      assert.throws(
+        () => decodeServerMessage(packFrame(value)),
+        (err: unknown) => err instanceof TtsError && err.code === 'BAD_FRAME',
+      );
     });
   }
 });
@@ -114,7 +128,12 @@ describe('decodeClientMessage rejects', () => {
     { name: 'start with an empty language', bytes: packFrame({ type: 'start', id: 'a', text: 'x', language: '' }), code: 'BAD_MESSAGE', message: /'language'/ },
     { name: 'start with an empty id', bytes: packFrame({ type: 'start', id: '', text: 'x' }), code: 'BAD_MESSAGE', message: /'id'/ },
     { name: 'start with a numeric id', bytes: packFrame({ type: 'start', id: 1, text: 'x' }), code: 'BAD_MESSAGE', message: /'id'/ },
-    { name: 'an id one character too long', bytes: packFrame({ type: 'start', id: 'i'.repeat(MAX_ID_CHARS + 1), text: 'x' }), code: 'BAD_MESSAGE', message: /'id'/ },
+    {
+      name: 'an id one character too long',
+      bytes: packFrame({ type: 'start', id: 'i'.repeat(MAX_ID_CHARS + 1), text: 'x' }),
+      code: 'BAD_MESSAGE',
+      message: /'id'/,
+    },
     { name: 'start without text', bytes: packFrame({ type: 'start', id: 'a' }), code: 'BAD_MESSAGE', message: /'text'/ },
     { name: 'start with numeric text', bytes: packFrame({ type: 'start', id: 'a', text: 5 }), code: 'BAD_MESSAGE', message: /'text'/ },
     { name: 'start with binary text', bytes: packFrame({ type: 'start', id: 'a', text: new Uint8Array([104, 105]) }), code: 'BAD_MESSAGE', message: /'text'/ },
@@ -177,10 +196,7 @@ describe('decodeClientMessage properties', () => {
 
   it('random msgpack values (maps with the keys it reads) never throw anything but a TtsError', () => {
     fc.assert(
-      fc.property(
-        fc.oneof(msgpackValue, fc.dictionary(interestingKey, msgpackValue, { maxKeys: 6 })),
-        (value) => onlyTtsErrors(packFrame(value)),
-      ),
+      fc.property(fc.oneof(msgpackValue, fc.dictionary(interestingKey, msgpackValue, { maxKeys: 6 })), (value) => onlyTtsErrors(packFrame(value))),
       { numRuns: 3000 },
     );
   });
@@ -194,7 +210,11 @@ describe('decodeClientMessage properties', () => {
       text: fc.string({ unit: 'grapheme', maxLength: 200 }),
       voice: fc.string({ unit: 'grapheme', maxLength: 20 }),
       // msgpackr renames a '__proto__' key on decode (a guard against prototype pollution); no engine has such a param.
-      params: fc.dictionary(fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k !== '__proto__'), finite, { maxKeys: 4, noNullPrototype: true }),
+      params: fc.dictionary(
+        fc.string({ minLength: 1, maxLength: 12 }).filter((k) => k !== '__proto__'),
+        finite,
+        { maxKeys: 4, noNullPrototype: true },
+      ),
       format: fc.constantFrom(...AUDIO_FORMATS),
     },
     { requiredKeys: ['type', 'id', 'text'], noNullPrototype: true },
@@ -225,7 +245,10 @@ describe('peekFrameType and peekFrameId', () => {
     assert.equal(peekFrameType(frame), 'audio');
     assert.equal(peekFrameId(frame), 'req-7');
     const long = 'x'.repeat(100);
-    assert.equal(peekFrameId(encodeFrame({ type: 'done', id: long, chunks: 0, samples: 0, cancelled: false, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } })), long);
+    assert.equal(
+      peekFrameId(encodeFrame({ type: 'done', id: long, chunks: 0, samples: 0, cancelled: false, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } })),
+      long,
+    );
   });
 
   it('say nothing rather than guess when the layout differs', () => {

@@ -41,7 +41,10 @@ function assertSpoke(result: RequestResult): void {
   assert.equal(result.end.type, 'done', result.end.type === 'error' ? `${result.end.code}: ${result.end.message}` : '');
   const { seqs, samples } = summarize(result);
   assert.ok(seqs.length > 0, 'no audio');
-  assert.deepEqual(seqs, seqs.map((_, i) => i));
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i),
+  );
   assert.ok(result.end.type === 'done' && result.end.chunks === seqs.length && result.end.samples === samples && !result.end.cancelled);
 }
 

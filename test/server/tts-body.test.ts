@@ -8,7 +8,14 @@ const JSON_TYPE = 'application/json';
 
 describe('parseTtsBody', () => {
   it('reads a minimal body with the defaults: s16le in a WAV', () => {
-    assert.deepEqual(parseTtsBody(json({ text: 'Hi.' }), JSON_TYPE, ''), { text: 'Hi.', voice: undefined, language: undefined, params: undefined, format: 's16le', container: 'wav' });
+    assert.deepEqual(parseTtsBody(json({ text: 'Hi.' }), JSON_TYPE, ''), {
+      text: 'Hi.',
+      voice: undefined,
+      language: undefined,
+      params: undefined,
+      format: 's16le',
+      container: 'wav',
+    });
   });
 
   it('reads every field and the pcm container', () => {
@@ -40,7 +47,10 @@ describe('parseTtsBody', () => {
   ];
   for (const { name, body, contentType = JSON_TYPE, query = '', code } of rejected) {
     it(`rejects ${name} with ${code}`, () => {
-      assert.throws(() => parseTtsBody(body, contentType, query), (err: unknown) => err instanceof TtsError && err.code === code);
+      assert.throws(
+        () => parseTtsBody(body, contentType, query),
+        (err: unknown) => err instanceof TtsError && err.code === code,
+      );
     });
   }
 });

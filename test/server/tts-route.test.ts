@@ -52,7 +52,21 @@ describe('POST /v1/tts', () => {
     const dataBytes = result.body.byteLength - 44;
     assert.deepEqual(
       { ...header, riffSize: 0, dataSize: 0 },
-      { riff: 'RIFF', riffSize: 0, wave: 'WAVE', fmt: 'fmt ', fmtSize: 16, formatTag: 1, channels: 1, sampleRateHz: 16000, byteRate: 32000, blockAlign: 2, bitsPerSample: 16, data: 'data', dataSize: 0 },
+      {
+        riff: 'RIFF',
+        riffSize: 0,
+        wave: 'WAVE',
+        fmt: 'fmt ',
+        fmtSize: 16,
+        formatTag: 1,
+        channels: 1,
+        sampleRateHz: 16000,
+        byteRate: 32000,
+        blockAlign: 2,
+        bitsPerSample: 16,
+        data: 'data',
+        dataSize: 0,
+      },
     );
     // Streamed before its length is known, the sizes say "unknown" (0xFFFFFFFF); any exact size must match the body.
     assert.ok(header.dataSize === 0xffffffff || header.dataSize === dataBytes, `data size ${header.dataSize} vs ${dataBytes} bytes`);

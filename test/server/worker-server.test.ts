@@ -51,15 +51,15 @@ describe('GET /health', () => {
       answers.push({ ms: result.elapsedMs, status: result.status, activeRequests: jsonOf<WorkerHealth>(result).activeRequests });
     };
     await askHealth();
-    const results = await Promise.all(streams.map(async (s, i) => {
-      const result = await s.result(`load${i}`, 60_000);
-      await askHealth();
-      return result;
-    }));
-
-    t.diagnostic(
-      `/health during load: ${answers.map((a) => `${a.ms.toFixed(1)} ms (active ${a.activeRequests})`).join(', ')}`,
+    const results = await Promise.all(
+      streams.map(async (s, i) => {
+        const result = await s.result(`load${i}`, 60_000);
+        await askHealth();
+        return result;
+      }),
     );
+
+    t.diagnostic(`/health during load: ${answers.map((a) => `${a.ms.toFixed(1)} ms (active ${a.activeRequests})`).join(', ')}`);
     assert.ok(answers.every((a) => a.status === 200));
     assert.ok(answers[0]!.activeRequests > 0, 'the first answer came while every session was generating');
     for (const result of results) {
@@ -119,7 +119,12 @@ describe('GET /metrics', () => {
 describe('routing', () => {
   it('answers unknown paths and methods with 404 NOT_FOUND', async (t) => {
     const w = await worker(t);
-    for (const [method, path] of [['GET', '/no-such-page'], ['POST', '/health'], ['DELETE', '/metrics'], ['GET', '/v1/stream/x']] as const) {
+    for (const [method, path] of [
+      ['GET', '/no-such-page'],
+      ['POST', '/health'],
+      ['DELETE', '/metrics'],
+      ['GET', '/v1/stream/x'],
+    ] as const) {
       const result = await httpRequest(`${w.httpUrl}${path}`, { method });
       assert.equal(result.status, 404, `${method} ${path}`);
       assert.equal(jsonOf<{ error: { code: string } }>(result).error.code, 'NOT_FOUND');

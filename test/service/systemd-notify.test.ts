@@ -12,7 +12,11 @@ import { hasCommand } from '../helpers/systemd.js';
 /** A logger whose entries are kept as parsed objects. */
 function captureLogger() {
   const entries: Array<Record<string, unknown>> = [];
-  const logger = createLogger({ level: 'trace', format: 'json', destination: { write: (line: string) => entries.push(JSON.parse(line) as Record<string, unknown>) } });
+  const logger = createLogger({
+    level: 'trace',
+    format: 'json',
+    destination: { write: (line: string) => entries.push(JSON.parse(line) as Record<string, unknown>) },
+  });
   return { logger, entries };
 }
 
@@ -72,26 +76,30 @@ describe('notifySystemd', () => {
     assert.equal(entries[0]!.msg, 'systemd-notify failed');
   });
 
-  it('delivers READY=1 and STOPPING=1 through the real systemd-notify, which waits until the manager has read them', { ...realNotify, ...(hasCommand('python3') ? {} : { skip: 'python3 is not installed' }) }, async (t) => {
-    const dir = mkdtempSync(join(tmpdir(), 'notify-'));
-    const socket = join(dir, 'notify');
-    const receiver = spawn('python3', ['-c', RECEIVER, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
-    t.after(() => {
-      receiver.kill();
-      rmSync(dir, { recursive: true, force: true });
-    });
-    let out = '';
-    receiver.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    await withTimeout(
-      new Promise<void>((resolve) => receiver.stdout.on('data', () => out.includes('bound') && resolve())),
-      10_000,
-      'the receiving socket',
-    );
-    const env = { NOTIFY_SOCKET: socket };
-    assert.equal(await notifySystemd({ ready: true, status: 'serving (flite) on port 6093' }, undefined, env), true);
-    assert.equal(await notifySystemd({ stopping: true, status: 'draining' }, undefined, env), true);
-    const messages = out.split('\n').slice(1).filter(Boolean).map((line) => JSON.parse(line) as string);
-    // systemd-notify returned only after its BARRIER=1 was read, so both messages are already here.
-    assert.deepEqual(messages, ['READY=1\nSTATUS=serving (flite) on port 6093', 'BARRIER=1', 'STOPPING=1\nSTATUS=draining', 'BARRIER=1']);
-  });
+  it(
+    'delivers READY=1 and STOPPING=1 through the real systemd-notify, which waits until the manager has read them',
+    { ...realNotify, ...(hasCommand('python3') ? {} : { skip: 'python3 is not installed' }) },
+    async (t) => {
+      const dir = mkdtempSync(join(tmpdir(), 'notify-'));
+      const socket = join(dir, 'notify');
+      const receiver = spawn('python3', ['-c', RECEIVER, socket], { stdio: ['ignore', 'pipe', 'inherit'] });
+      t.after(() => {
+        receiver.kill();
+        rmSync(dir, { recursive: true, force: true });
+      });
+      let out = '';
+      receiver.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      await withTimeout(new Promise<void>((resolve) => receiver.stdout.on('data', () => out.includes('bound') && resolve())), 10_000, 'the receiving socket');
+      const env = { NOTIFY_SOCKET: socket };
+      assert.equal(await notifySystemd({ ready: true, status: 'serving (flite) on port 6093' }, undefined, env), true);
+      assert.equal(await notifySystemd({ stopping: true, status: 'draining' }, undefined, env), true);
+      const messages = out
+        .split('\n')
+        .slice(1)
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as string);
+      // systemd-notify returned only after its BARRIER=1 was read, so both messages are already here.
+      assert.deepEqual(messages, ['READY=1\nSTATUS=serving (flite) on port 6093', 'BARRIER=1', 'STOPPING=1\nSTATUS=draining', 'BARRIER=1']);
+    },
+  );
 });

@@ -102,11 +102,25 @@ async function startUnit(name: string, port: number, overrides: Record<string, s
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const notifications = () => (existsSync(notifyLog) ? readFileSync(notifyLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Notification) : []);
+  const notifications = () =>
+    existsSync(notifyLog)
+      ? readFileSync(notifyLog, 'utf8')
+          .split('\n')
+          .filter(Boolean)
+          .map((l) => JSON.parse(l) as Notification)
+      : [];
   const started: RunningUnit = { name, child, port, stopTimeoutMs: Number(unit.get('Service', 'TimeoutStopSec')) * 1000, stdout: () => stdout, notifications };
   running.push(started);
-  const exited = () => (child.exitCode === null && child.signalCode === null ? undefined : `${name} exited (${child.signalCode ?? child.exitCode}) before READY=1:\n${stdout}${stderr}`);
-  await waitFor(() => notifications().some((n) => n.args.includes('READY=1')), Number(unit.get('Service', 'TimeoutStartSec')) * 1000, `${name} READY=1`, exited);
+  const exited = () =>
+    child.exitCode === null && child.signalCode === null
+      ? undefined
+      : `${name} exited (${child.signalCode ?? child.exitCode}) before READY=1:\n${stdout}${stderr}`;
+  await waitFor(
+    () => notifications().some((n) => n.args.includes('READY=1')),
+    Number(unit.get('Service', 'TimeoutStartSec')) * 1000,
+    `${name} READY=1`,
+    exited,
+  );
   return started;
 }
 
@@ -158,7 +172,10 @@ function assertReadyWhenServing(unit: RunningUnit): void {
   assert.equal(ready.length, 1, JSON.stringify(unit.notifications()));
   assert.equal(ready[0]!.healthStatus, 200, `${unit.name}: /health when READY=1 was sent`);
   assert.equal(ready[0]!.socket, '/run/systemd/notify');
-  assert.ok(ready[0]!.args.some((a) => a.startsWith('STATUS=')), 'a status line for systemctl status');
+  assert.ok(
+    ready[0]!.args.some((a) => a.startsWith('STATUS=')),
+    'a status line for systemctl status',
+  );
 }
 
 async function startWorkers(): Promise<RunningUnit[]> {
@@ -191,11 +208,16 @@ describe('ExecStart of each unit, run with its environment', () => {
     const health = await httpRequest(`http://127.0.0.1:${lbPort}/health`);
     assert.equal(health.status, 200);
     assert.deepEqual(
-      (({ status, healthyBackends, totalBackends }) => ({ status, healthyBackends, totalBackends }))(jsonOf<{ status: string; healthyBackends: number; totalBackends: number }>(health)),
+      (({ status, healthyBackends, totalBackends }) => ({ status, healthyBackends, totalBackends }))(
+        jsonOf<{ status: string; healthyBackends: number; totalBackends: number }>(health),
+      ),
       { status: 'ok', healthyBackends: 2, totalBackends: 2 },
     );
     const stats = jsonOf<{ backends: Array<{ state: string }> }>(await httpRequest(`http://127.0.0.1:${lbPort}/lb-stats`));
-    assert.deepEqual(stats.backends.map((b) => b.state), ['up', 'up']);
+    assert.deepEqual(
+      stats.backends.map((b) => b.state),
+      ['up', 'up'],
+    );
     assertReadyWhenServing(lb);
     await stopUnit(lb);
     assertJournalLines(lb);

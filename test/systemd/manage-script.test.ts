@@ -102,12 +102,12 @@ describe('manage-backend-services.sh install', () => {
     const lbEnv = parseEnvFile(readFileSync(join(box.root, CONF_DIR, 'loadbalancer.env'), 'utf8'));
     assert.equal(lbEnv.CHATTERBOX_BACKENDS, 'ws://127.0.0.1:6093,ws://127.0.0.1:6094,ws://127.0.0.1:6096');
     assert.ok(existsSync(join(box.root, CONF_DIR, 'chatterbox.env')));
-    assert.deepEqual(readUnit(join(box.root, UNIT_DIR, 'chatterbox-backend.target')).get('Unit', 'Wants')?.split(' '), [
-      'chatterbox-gpu0.service',
-      'chatterbox-gpu1.service',
-      'chatterbox-gpu2.service',
-      'chatterbox-loadbalancer.service',
-    ]);
+    assert.deepEqual(
+      readUnit(join(box.root, UNIT_DIR, 'chatterbox-backend.target'))
+        .get('Unit', 'Wants')
+        ?.split(' '),
+      ['chatterbox-gpu0.service', 'chatterbox-gpu1.service', 'chatterbox-gpu2.service', 'chatterbox-loadbalancer.service'],
+    );
   });
 
   it('again with fewer GPUs: keeps edited env files, stops and removes the extra unit, warns about the worker list', async (t) => {
@@ -152,7 +152,12 @@ describe('manage-backend-services.sh commands', () => {
     [['stop', 'lb'], ['systemctl stop chatterbox-loadbalancer.service']],
     [
       ['restart'],
-      ['systemctl restart chatterbox-gpu0.service', 'systemctl restart chatterbox-gpu1.service', 'systemctl restart chatterbox-loadbalancer.service', 'systemctl start chatterbox-backend.target'],
+      [
+        'systemctl restart chatterbox-gpu0.service',
+        'systemctl restart chatterbox-gpu1.service',
+        'systemctl restart chatterbox-loadbalancer.service',
+        'systemctl start chatterbox-backend.target',
+      ],
     ],
     [['restart', 'chatterbox-gpu0.service'], ['systemctl restart chatterbox-gpu0.service']],
     [['logs'], ['journalctl --no-pager --unit chatterbox-* --lines 100']],
@@ -202,10 +207,14 @@ describe('manage-backend-services.sh commands', () => {
     const worker = await startTestWorker();
     t.after(() => worker.close());
     const deadPort = await freePort();
-    const lb = fork(join(REPO, 'bin/chatterbox.js'), ['balance', '--host', '127.0.0.1', '--port', '0', '--backend', `ws://127.0.0.1:${worker.port}`, '--backend', `ws://127.0.0.1:${deadPort}`], {
-      env: { ...process.env, CHATTERBOX_LOG_LEVEL: 'silent' },
-      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-    });
+    const lb = fork(
+      join(REPO, 'bin/chatterbox.js'),
+      ['balance', '--host', '127.0.0.1', '--port', '0', '--backend', `ws://127.0.0.1:${worker.port}`, '--backend', `ws://127.0.0.1:${deadPort}`],
+      {
+        env: { ...process.env, CHATTERBOX_LOG_LEVEL: 'silent' },
+        stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+      },
+    );
     t.after(() => lb.kill('SIGKILL'));
     const [message] = (await withTimeout(once(lb, 'message'), 15_000, 'balancer listening')) as [{ port: number }];
     writeFileSync(join(box.root, CONF_DIR, 'gpu0.env'), `CHATTERBOX_GPU=0\nCHATTERBOX_PORT=${worker.port}\nCHATTERBOX_HOST=0.0.0.0\n`);
@@ -218,7 +227,10 @@ describe('manage-backend-services.sh commands', () => {
       assert.ok(box.calls().includes(`systemctl show ${unit} -p ActiveState -p SubState -p MainPID -p NRestarts -p StatusText`), unit);
       assert.match(stdout, new RegExp(`^${unit.replace('.', '\\.')}\\s+active/running\\s+4242\\s+1\\s+serving \\(flite\\)$`, 'm'));
     }
-    assert.match(stdout, new RegExp(`gpu0\\s+127\\.0\\.0\\.1:${worker.port}\\s+ok \\(HTTP 200\\)\\s+engine flite on \\S+.*sessions 0\\s+active 0/\\d+\\s+queued 0`));
+    assert.match(
+      stdout,
+      new RegExp(`gpu0\\s+127\\.0\\.0\\.1:${worker.port}\\s+ok \\(HTTP 200\\)\\s+engine flite on \\S+.*sessions 0\\s+active 0/\\d+\\s+queued 0`),
+    );
     assert.match(stdout, new RegExp(`gpu1\\s+127\\.0\\.0\\.1:${deadPort}\\s+unreachable \\(ECONNREFUSED\\)`));
     assert.match(stdout, /balancer degraded\s+backends 1\/2 healthy/);
     assert.match(stdout, new RegExp(`ws://127\\.0\\.0\\.1:${worker.port}\\s+up`));
@@ -262,7 +274,8 @@ describe('manage-backend-services.sh uninstall', () => {
       'systemctl daemon-reload',
       'systemctl reset-failed chatterbox-gpu0.service chatterbox-gpu1.service chatterbox-loadbalancer.service chatterbox-backend.target',
     ]);
-    for (const name of ['chatterbox-gpu0.service', 'chatterbox-loadbalancer.service', 'chatterbox-backend.target']) assert.ok(!existsSync(join(box.root, UNIT_DIR, name)), name);
+    for (const name of ['chatterbox-gpu0.service', 'chatterbox-loadbalancer.service', 'chatterbox-backend.target'])
+      assert.ok(!existsSync(join(box.root, UNIT_DIR, name)), name);
     assert.ok(!existsSync(join(box.root, 'opt/chatterbox')));
     assert.ok(existsSync(join(box.root, CONF_DIR, 'gpu0.env')));
     assert.ok(existsSync(join(box.root, 'var/lib/chatterbox/voices')));

@@ -33,7 +33,11 @@ describe('systemd units', () => {
     const rendered = readdirSync(dir).sort();
     assert.deepEqual(rendered, [...COMMITTED_UNITS, 'chatterbox.env.example', 'gpu0.env.example', 'gpu1.env.example', 'loadbalancer.env.example'].sort());
     for (const name of rendered) {
-      assert.equal(readFileSync(join(SYSTEMD_DIR, name), 'utf8'), readFileSync(join(dir, name), 'utf8'), `systemd/${name} differs from the templates: re-render it (README "Running as a service")`);
+      assert.equal(
+        readFileSync(join(SYSTEMD_DIR, name), 'utf8'),
+        readFileSync(join(dir, name), 'utf8'),
+        `systemd/${name} differs from the templates: re-render it (README "Running as a service")`,
+      );
     }
   });
 
@@ -78,7 +82,15 @@ describe('systemd units', () => {
     renderUnits(dir, { appDir: REPO, nodeBin: process.execPath, gpus: 4 });
     const workers = [0, 1, 2, 3].map((n) => `chatterbox-gpu${n}.service`);
     const ports = [0, 1, 2, 3].map((n) => parseEnvFile(readFileSync(join(dir, `gpu${n}.env.example`), 'utf8')));
-    assert.deepEqual(ports.map((env) => [env.CHATTERBOX_GPU, env.CHATTERBOX_PORT]), [['0', '6093'], ['1', '6094'], ['2', '6096'], ['3', '6097']]);
+    assert.deepEqual(
+      ports.map((env) => [env.CHATTERBOX_GPU, env.CHATTERBOX_PORT]),
+      [
+        ['0', '6093'],
+        ['1', '6094'],
+        ['2', '6096'],
+        ['3', '6097'],
+      ],
+    );
     const lbEnv = parseEnvFile(readFileSync(join(dir, 'loadbalancer.env.example'), 'utf8'));
     assert.equal(lbEnv.CHATTERBOX_LB_PORT, '6095');
     assert.equal(lbEnv.CHATTERBOX_BACKENDS, 'ws://127.0.0.1:6093,ws://127.0.0.1:6094,ws://127.0.0.1:6096,ws://127.0.0.1:6097');

@@ -75,7 +75,10 @@ describe('listenWithRetry', () => {
     const port = await freePort();
     const { logger, lines } = capturingLogger();
     let tries = 0;
-    const got = await listenWithRetry(async () => (++tries < 3 ? undefined : 'listening'), { host: '127.0.0.1', port }, logger, { retryForMs: 10_000, retryEveryMs: 10 });
+    const got = await listenWithRetry(async () => (++tries < 3 ? undefined : 'listening'), { host: '127.0.0.1', port }, logger, {
+      retryForMs: 10_000,
+      retryEveryMs: 10,
+    });
     assert.equal(got, 'listening');
     assert.equal(tries, 3);
     assert.deepEqual(
@@ -162,7 +165,10 @@ for (const name of availableTransports()) {
 
     it('does not retry port 0: an address that cannot be bound fails at once', async () => {
       const { logger, lines } = capturingLogger();
-      await assert.rejects(serveHttpWith(name, hello, { host: '192.0.2.1', logger, retry: { retryForMs: 60_000, retryEveryMs: 20 } }), /cannot listen on 192\.0\.2\.1:0/);
+      await assert.rejects(
+        serveHttpWith(name, hello, { host: '192.0.2.1', logger, retry: { retryForMs: 60_000, retryEveryMs: 20 } }),
+        /cannot listen on 192\.0\.2\.1:0/,
+      );
       assert.deepEqual(lines, []);
     });
   });

@@ -21,7 +21,10 @@ describe('choosing the transport', () => {
     const health = jsonOf<{ transport: string }>(await httpRequest(`http://127.0.0.1:${worker.port}/health`));
     assert.equal(health.transport, uwsLoads ? 'uws' : 'node');
     assert.doesNotMatch(worker.output(), /µWS|not compatible|Falling back/);
-    const lines = worker.output().split('\n').filter((line) => line.includes('"msg":"transport: '));
+    const lines = worker
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('"msg":"transport: '));
     assert.equal(lines.length, 1, worker.output());
     assert.match(lines[0]!, new RegExp(`"transport":"${health.transport}"`));
   });

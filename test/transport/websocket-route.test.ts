@@ -103,7 +103,10 @@ describe('backpressure', () => {
     assert.equal(result.end.type, 'done');
     const done = result.end as DoneMessage;
     const { seqs, samples } = summarize(result);
-    assert.deepEqual(seqs, Array.from({ length: total }, (_, i) => i));
+    assert.deepEqual(
+      seqs,
+      Array.from({ length: total }, (_, i) => i),
+    );
     assert.equal(done.chunks, total);
     assert.equal(done.samples, samples);
     assert.equal(done.samples, (full.end as DoneMessage).samples);

@@ -34,14 +34,20 @@ export function signaturesOf(sessions: Partial<Record<GraphName, ort.InferenceSe
   return Object.fromEntries(Object.entries(sessions).map(([name, s]) => [name, { inputs: s.inputMetadata, outputs: s.outputMetadata }]));
 }
 
-function detectVariant(sessions: Partial<Record<GraphName, ort.InferenceSession>>, tokenizer: TextTokenizer | undefined, problems: string[]): ChatterboxVariant {
+function detectVariant(
+  sessions: Partial<Record<GraphName, ort.InferenceSession>>,
+  tokenizer: TextTokenizer | undefined,
+  problems: string[],
+): ChatterboxVariant {
   const width = sessions.language_model ? lastDim(sessions.language_model.outputMetadata, 'logits') : undefined;
   const embedInputs = sessions.embed_tokens?.inputNames ?? [];
   if (width === LOGITS_WIDTH.turbo || (width === undefined && !embedInputs.includes('exaggeration'))) {
-    if (sessions.language_model && !sessions.language_model.inputNames.includes('position_ids')) problems.push("turbo language_model: missing input 'position_ids'");
+    if (sessions.language_model && !sessions.language_model.inputNames.includes('position_ids'))
+      problems.push("turbo language_model: missing input 'position_ids'");
     return 'turbo';
   }
-  if (width !== undefined && width !== LOGITS_WIDTH.english) problems.push(`language_model: logits are ${width} wide, expected 8194 (English/multilingual) or 6563 (Turbo)`);
+  if (width !== undefined && width !== LOGITS_WIDTH.english)
+    problems.push(`language_model: logits are ${width} wide, expected 8194 (English/multilingual) or 6563 (Turbo)`);
   if (sessions.embed_tokens) {
     for (const name of ['position_ids', 'exaggeration']) if (!embedInputs.includes(name)) problems.push(`embed_tokens: missing input '${name}'`);
   }
@@ -102,7 +108,10 @@ export async function loadChatterboxModel(dir: string, options: { dtype: ModelDt
       embedsType: tensorType(lm.inputMetadata, 'inputs_embeds') ?? 'float32',
       hasPositionIds: lm.inputNames.includes('position_ids'),
     },
-    embed: { hasPositionIds: sessions.embed_tokens.inputNames.includes('position_ids'), hasExaggeration: sessions.embed_tokens.inputNames.includes('exaggeration') },
+    embed: {
+      hasPositionIds: sessions.embed_tokens.inputNames.includes('position_ids'),
+      hasExaggeration: sessions.embed_tokens.inputNames.includes('exaggeration'),
+    },
     generationDefaults,
     ignoredConfig,
     release: () => releaseAll(sessions),

@@ -51,10 +51,7 @@ const CONFIG_FIELDS = Object.keys(PARAMS).filter((name) => name !== 'seed') as (
  * The parameters a variant accepts, with ranges and defaults (`seed` 0 means "pick one at random"); `overrides`
  * (from `parseGenerationConfig`) replace defaults. Throws RangeError when an override lies outside its range.
  */
-export function chatterboxParamInfo(
-  variant: ChatterboxVariant,
-  overrides: Partial<GenerationDefaults> = {},
-): Record<string, ParamInfo> {
+export function chatterboxParamInfo(variant: ChatterboxVariant, overrides: Partial<GenerationDefaults> = {}): Record<string, ParamInfo> {
   const result: Record<string, ParamInfo> = {};
   for (const [name, info] of Object.entries(PARAMS)) {
     if (variant === 'turbo' && TURBO_ABSENT.has(name)) continue;

@@ -49,12 +49,7 @@ export function applyCfg(cond: Float32Array, uncond: Float32Array, weight: numbe
  * row 1 unconditioned), written into `out` (a new array when absent) so the model's buffer is left alone.
  * Throws RangeError when the length is not a multiple of 2 × vocabSize or `out` has the wrong length.
  */
-export function combineCfgRows(
-  logits: Float32Array,
-  vocabSize: number,
-  weight: number,
-  out?: Float32Array,
-): Float32Array {
+export function combineCfgRows(logits: Float32Array, vocabSize: number, weight: number, out?: Float32Array): Float32Array {
   const rowsPerBatch = logits.length / (2 * vocabSize);
   if (!Number.isInteger(rowsPerBatch) || rowsPerBatch < 1) {
     throw new RangeError(`CFG logits of length ${logits.length} are not [2, S, ${vocabSize}]`);
@@ -79,11 +74,7 @@ export function maskInvalidTokens(logits: Float32Array, maxValidId: number): Flo
  * logit < 0 ? logit × penalty : logit / penalty. Returns `logits`. Throws RangeError on a penalty ≤ 0 or an id out of
  * range.
  */
-export function applyRepetitionPenalty(
-  logits: Float32Array,
-  tokenIds: ArrayLike<number>,
-  penalty: number,
-): Float32Array {
+export function applyRepetitionPenalty(logits: Float32Array, tokenIds: ArrayLike<number>, penalty: number): Float32Array {
   if (!(penalty > 0 && penalty < Infinity)) throw new RangeError(`repetition penalty must be > 0, got ${penalty}`);
   if (penalty === 1) return logits;
   // Validate before marking: a throw halfway would leave marks behind for the next call.
@@ -172,12 +163,7 @@ export function softmax(logits: Float32Array): Float32Array {
  * → temperature (0 = argmax, `random` untouched) → min_p → top_k → top_p → softmax → one draw of `random` (a number
  * in [0, 1)). CFG and masking come first, from the caller. Throws RangeError on bad params, NaN or no finite logit.
  */
-export function sampleToken(
-  logits: Float32Array,
-  params: SamplerParams,
-  history: ArrayLike<number>,
-  random: () => number,
-): number {
+export function sampleToken(logits: Float32Array, params: SamplerParams, history: ArrayLike<number>, random: () => number): number {
   const { temperature, topK, topP, minP } = params;
   if (!(temperature >= 0 && temperature < Infinity)) {
     throw new RangeError(`temperature must be ≥ 0, got ${temperature}`);

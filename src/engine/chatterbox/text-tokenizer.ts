@@ -35,9 +35,7 @@ export function loadTextTokenizer(path: string): TextTokenizer {
   }
   const isMultilingual = tokenizer.token_to_id('[fr]') !== undefined && tokenizer.token_to_id('[de]') !== undefined;
   let variant: ChatterboxVariant = isMultilingual ? 'multilingual' : 'english';
-  const languages = isMultilingual
-    ? [...tokenizer.get_vocab(true).keys()].flatMap((token) => /^\[([a-z]{2,3})\]$/.exec(token)?.[1] ?? []).sort()
-    : ['en'];
+  const languages = isMultilingual ? [...tokenizer.get_vocab(true).keys()].flatMap((token) => /^\[([a-z]{2,3})\]$/.exec(token)?.[1] ?? []).sort() : ['en'];
 
   return {
     isMultilingual,

@@ -90,7 +90,11 @@ export function createWasiShim(options: WasiShimOptions): WasiShim {
     args_sizes_get(argcPtr: number, bufSizePtr: number): number {
       const { view } = mem();
       view.setUint32(argcPtr, argBytes.length, true);
-      view.setUint32(bufSizePtr, argBytes.reduce((sum, arg) => sum + arg.byteLength, 0), true);
+      view.setUint32(
+        bufSizePtr,
+        argBytes.reduce((sum, arg) => sum + arg.byteLength, 0),
+        true,
+      );
       return ERRNO.SUCCESS;
     },
     args_get(argvPtr: number, bufPtr: number): number {

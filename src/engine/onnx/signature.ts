@@ -54,7 +54,13 @@ export interface GraphSignature {
   outputs: readonly InferenceSession.ValueMetadata[];
 }
 
-function checkTensors(graph: string, side: 'input' | 'output', actual: readonly InferenceSession.ValueMetadata[], rules: TensorRule[], problems: string[]): void {
+function checkTensors(
+  graph: string,
+  side: 'input' | 'output',
+  actual: readonly InferenceSession.ValueMetadata[],
+  rules: TensorRule[],
+  problems: string[],
+): void {
   for (const rule of rules) {
     const found = actual.find((m) => m.name === rule.name);
     if (!found) {

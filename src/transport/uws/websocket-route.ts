@@ -67,10 +67,7 @@ export interface StreamRoute {
 }
 
 /** Mounts the streaming WebSocket endpoint on a uWS app; each connection gets a session from `createSession`. */
-export function attachStreamRoute(
-  app: TemplatedApp,
-  deps: StreamRouteOptions,
-): StreamRoute {
+export function attachStreamRoute(app: TemplatedApp, deps: StreamRouteOptions): StreamRoute {
   const open = new Set<UwsConnection>();
   app.ws<SocketData>(STREAM_PATH, {
     // Frames up to 16× the limit are read so that an oversized one gets a coded error and the

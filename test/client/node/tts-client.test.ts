@@ -82,8 +82,14 @@ describe('TtsClient.speak', () => {
     assert.equal(done.id, stream.id);
     assert.equal(done.cancelled, false);
     assert.equal(done.chunks, chunks.length);
-    assert.equal(done.samples, chunks.reduce((n, c) => n + c.samples, 0));
-    assert.ok(chunks.every((c) => c.pcm.byteLength === c.samples * 2), 's16le is 2 bytes a sample');
+    assert.equal(
+      done.samples,
+      chunks.reduce((n, c) => n + c.samples, 0),
+    );
+    assert.ok(
+      chunks.every((c) => c.pcm.byteLength === c.samples * 2),
+      's16le is 2 bytes a sample',
+    );
     assert.ok(rms(samplesOf(chunks.map((c) => c.pcm))) > SPEECH_RMS_FLOOR);
     assert.ok(done.metrics.ttfaMs > 0 && done.metrics.ttfaMs <= done.metrics.totalMs);
     assert.equal(done.metrics.audioMs, Math.round((done.samples / 16000) * 1000));
@@ -95,8 +101,14 @@ describe('TtsClient.speak', () => {
     const floats = await drain(asFloat);
     const asInt = await drain(client.speak(SENTENCE));
     assert.ok(floats.every((c) => c.pcm.byteLength === c.samples * 4));
-    const f = samplesOf(floats.map((c) => c.pcm), 'f32le');
-    const s = samplesOf(asInt.map((c) => c.pcm), 's16le');
+    const f = samplesOf(
+      floats.map((c) => c.pcm),
+      'f32le',
+    );
+    const s = samplesOf(
+      asInt.map((c) => c.pcm),
+      's16le',
+    );
     assert.equal(f.length, s.length);
     assert.ok(rms(f) > SPEECH_RMS_FLOOR);
     let worst = 0;
@@ -113,7 +125,10 @@ describe('TtsClient.speak', () => {
     assertContiguous(chunksB);
     const solo = await drain(client.speak('First of two.'));
     assert.deepEqual(Buffer.concat(chunksA.map((c) => c.pcm)), Buffer.concat(solo.map((c) => c.pcm)), 'no frame of b landed in a');
-    assert.equal((await b.done).samples, chunksB.reduce((n, c) => n + c.samples, 0));
+    assert.equal(
+      (await b.done).samples,
+      chunksB.reduce((n, c) => n + c.samples, 0),
+    );
   });
 
   it('cancel() ends the stream early with done.cancelled', async (t) => {

@@ -36,7 +36,15 @@ const { stopBiasStart } = modelDims('tiny', 'english');
 type ChunkingSpec = Extract<EngineSpec, { kind: 'chatterbox' }>['chunking'];
 
 async function tinyEngine(dir: string, extra: { dtype?: 'fp32' | 'fp16'; chunking?: ChunkingSpec; voicesDir?: string } = {}): Promise<Engine> {
-  return createChatterboxEngine({ kind: 'chatterbox', modelDir: dir, device: 'cpu', dtype: extra.dtype ?? 'fp32', gpu: 0, chunking: extra.chunking, voicesDir: extra.voicesDir });
+  return createChatterboxEngine({
+    kind: 'chatterbox',
+    modelDir: dir,
+    device: 'cpu',
+    dtype: extra.dtype ?? 'fp32',
+    gpu: 0,
+    chunking: extra.chunking,
+    voicesDir: extra.voicesDir,
+  });
 }
 
 /** The engine's audio and its final token count for one request. */
@@ -138,8 +146,14 @@ describe('Chatterbox engine on the tiny models', { timeout: 120_000 }, () => {
     const chunkings: Array<[string, ChunkingSpec]> = [
       ['default chunking', {}],
       ['one-token first chunk, 3-token chunks, 2 tokens of context', { firstChunkTokens: 1, chunkTokens: 3, contextTokens: 2 }],
-      ['regression: no context and no crossfade (each seam began with the decoder’s 20 ms of silence)', { firstChunkTokens: 4, chunkTokens: 5, contextTokens: 0, crossfadeMs: 0 }],
-      ['regression: one token of context (the crossfade blended in the decoder’s fade-in)', { firstChunkTokens: 4, chunkTokens: 5, contextTokens: 1, crossfadeMs: 20 }],
+      [
+        'regression: no context and no crossfade (each seam began with the decoder’s 20 ms of silence)',
+        { firstChunkTokens: 4, chunkTokens: 5, contextTokens: 0, crossfadeMs: 0 },
+      ],
+      [
+        'regression: one token of context (the crossfade blended in the decoder’s fade-in)',
+        { firstChunkTokens: 4, chunkTokens: 5, contextTokens: 1, crossfadeMs: 20 },
+      ],
     ];
     for (const [name, chunking] of chunkings) {
       it(`joins chunks to exactly tokens × 960 samples, equal to one whole decode: ${name}`, async (t) => {
@@ -174,7 +188,10 @@ describe('Chatterbox engine on the tiny models', { timeout: 120_000 }, () => {
       const bound = Math.max(0, stopBiasStart - promptLength) + 8;
       assert.equal(request.maxNewTokens, 1000);
       assert.ok(tokens.length > 0 && tokens.length <= bound, `${tokens.length} tokens; the stop bias forces a stop by ${bound}`);
-      assert.ok(tokens.every((token) => token >= 0 && token < TOKENS.startSpeech), 'only codebook tokens');
+      assert.ok(
+        tokens.every((token) => token >= 0 && token < TOKENS.startSpeech),
+        'only codebook tokens',
+      );
       assert.equal(counting.runs(), tokens.length + 1, 'one step per token, then the step that drew the stop token');
       const spoken = await speak(engine, SENTENCE, { seed: 5 });
       assert.equal(spoken.tokens, tokens.length, 'the engine ends where the loop stops');
@@ -334,7 +351,11 @@ describe('Chatterbox engine on the tiny models', { timeout: 120_000 }, () => {
       voicesDir = await mkdtemp(join(tmpdir(), 'chatterbox-voices-'));
       // One sound, written three ways; stereo channels at 1.5× and 0.5× so only a proper mix-down gives the sound.
       const at44k = voicedSound(44_100, 2, 180);
-      await writeWav(join(voicesDir, 'stereo44k.wav'), { sampleRateHz: 44_100, channels: [at44k.map((s) => 1.5 * s), at44k.map((s) => 0.5 * s)], encoding: 'pcm16' });
+      await writeWav(join(voicesDir, 'stereo44k.wav'), {
+        sampleRateHz: 44_100,
+        channels: [at44k.map((s) => 1.5 * s), at44k.map((s) => 0.5 * s)],
+        encoding: 'pcm16',
+      });
       await writeWav(join(voicesDir, 'float16k.wav'), { sampleRateHz: 16_000, channels: [voicedSound(16_000, 2, 180)], encoding: 'float32' });
       await writeWav(join(voicesDir, 'mono24k.wav'), { sampleRateHz: 24_000, channels: [voicedSound(24_000, 2, 180)], encoding: 'pcm16' });
       withVoices = await loadTinyChatterbox({}, voicesDir);

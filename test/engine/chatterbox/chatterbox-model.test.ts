@@ -35,9 +35,15 @@ async function assertUnusable(dir: string, expected: Array<string | RegExp>, dty
   assert.ok(error instanceof TtsError, `expected a TtsError, got ${String(error)}`);
   assert.equal(error.code, 'ENGINE_FAILED');
   assert.ok(error.message.startsWith(`${dir} is not a usable Chatterbox model (${dtype})`), error.message);
-  const problems = error.message.split('\n').slice(1).map((line) => line.replace(/^\s+- /u, ''));
+  const problems = error.message
+    .split('\n')
+    .slice(1)
+    .map((line) => line.replace(/^\s+- /u, ''));
   for (const want of expected) {
-    assert.ok(problems.some((p) => (typeof want === 'string' ? p.includes(want) : want.test(p))), `no problem matching ${String(want)} in:\n${error.message}`);
+    assert.ok(
+      problems.some((p) => (typeof want === 'string' ? p.includes(want) : want.test(p))),
+      `no problem matching ${String(want)} in:\n${error.message}`,
+    );
   }
   return problems;
 }
@@ -82,7 +88,16 @@ describe('loadChatterboxModel', { timeout: 60_000 }, () => {
       assert.equal(model.variant, 'english');
       assert.equal(model.device, 'cpu');
       assert.equal(model.provider, 'cpu');
-      assert.deepEqual(model.lm, { layers: 2, kvHeads: 4, headDim: 16, hidden: 64, vocab: 8194, cacheType: 'float32', embedsType: 'float32', hasPositionIds: false });
+      assert.deepEqual(model.lm, {
+        layers: 2,
+        kvHeads: 4,
+        headDim: 16,
+        hidden: 64,
+        vocab: 8194,
+        cacheType: 'float32',
+        embedsType: 'float32',
+        hasPositionIds: false,
+      });
       assert.deepEqual(model.embed, { hasPositionIds: true, hasExaggeration: true });
       assert.equal(model.tokenizer.wrapsPrompt, true);
       assert.ok(model.files.defaultVoice?.endsWith('default_voice.wav'));
@@ -116,7 +131,10 @@ describe('loadChatterboxModel', { timeout: 60_000 }, () => {
     const dir = await copyOfTinyModel(t);
     const path = join(dir, 'tokenizer.json');
     const json = JSON.parse(await readFile(path, 'utf8')) as { added_tokens: Array<Record<string, unknown>>; model: { vocab: Record<string, number> } };
-    for (const [placeholder, code] of [['[PLACEHOLDER702]', '[fr]'], ['[PLACEHOLDER703]', '[de]']] as const) {
+    for (const [placeholder, code] of [
+      ['[PLACEHOLDER702]', '[fr]'],
+      ['[PLACEHOLDER703]', '[de]'],
+    ] as const) {
       const id = json.model.vocab[placeholder]!;
       delete json.model.vocab[placeholder];
       json.model.vocab[code] = id;
@@ -137,7 +155,11 @@ describe('loadChatterboxModel', { timeout: 60_000 }, () => {
       assert.deepEqual(engine.info.languages, ['de', 'fr']);
       assert.equal(engine.info.defaultLanguage, 'de', 'without [en], the first language is the default');
       const chunks = [];
-      for await (const chunk of engine.synthesize({ text: 'Bonjour.', voice: 'default', language: 'fr', params: { temperature: 0, max_new_tokens: 12 } }, new AbortController().signal)) chunks.push(chunk);
+      for await (const chunk of engine.synthesize(
+        { text: 'Bonjour.', voice: 'default', language: 'fr', params: { temperature: 0, max_new_tokens: 12 } },
+        new AbortController().signal,
+      ))
+        chunks.push(chunk);
       assert.ok(chunks.length > 0, 'a French request speaks');
     } finally {
       await engine.close();
@@ -229,7 +251,12 @@ describe('chatterbox check-model', { timeout: 60_000 }, () => {
     assert.equal(code, 1);
     const verdict = stdout.slice(stdout.indexOf('\nNOT USABLE: '));
     assert.ok(verdict.length > 0, stdout);
-    for (const problem of ['missing onnx/speech_encoder.onnx', 'language_model: cannot load', "conditional_decoder: missing input 'speech_tokens'", 'missing tokenizer.json']) {
+    for (const problem of [
+      'missing onnx/speech_encoder.onnx',
+      'language_model: cannot load',
+      "conditional_decoder: missing input 'speech_tokens'",
+      'missing tokenizer.json',
+    ]) {
       assert.ok(verdict.includes(`  - ${problem}`), `missing '${problem}' in:\n${verdict}`);
     }
     assert.ok(stdout.includes(`conditional_decoder  (${join(dir, 'onnx', 'conditional_decoder.onnx')})`), 'the graphs that load are still printed');

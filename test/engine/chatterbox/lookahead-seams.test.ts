@@ -46,7 +46,13 @@ async function streamAgainstWhole(tiny: TinyChatterbox, voicesDir: string, chunk
   const firstEnd = chunks[0]!.pcm.length;
   const lastStart = audio.length - chunks.at(-1)!.pcm.length;
   const region = (from: number, to: number) => maxDifference(audio.subarray(from, to), whole.subarray(from, to)).value;
-  return { first: region(0, firstEnd), middle: region(firstEnd, lastStart), end: region(lastStart, audio.length), chunks: chunks.length, tokens: tokens.length };
+  return {
+    first: region(0, firstEnd),
+    middle: region(firstEnd, lastStart),
+    end: region(lastStart, audio.length),
+    chunks: chunks.length,
+    tokens: tokens.length,
+  };
 }
 
 describe('streamed audio equals the whole decode on decoders with right context', { timeout: 120_000 }, () => {

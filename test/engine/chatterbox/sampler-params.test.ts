@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import {
-  chatterboxParamInfo,
-  parseGenerationConfig,
-  toSamplerParams,
-  type ChatterboxVariant,
-} from '../../../src/engine/chatterbox/sampler-params.js';
+import { chatterboxParamInfo, parseGenerationConfig, toSamplerParams, type ChatterboxVariant } from '../../../src/engine/chatterbox/sampler-params.js';
 
 const defaultsOf = (variant: ChatterboxVariant): Record<string, number> =>
   Object.fromEntries(Object.entries(chatterboxParamInfo(variant)).map(([name, info]) => [name, info.default]));

@@ -55,13 +55,7 @@ function stagedDistribution(base: Float32Array, params: SamplerParams, history: 
 }
 
 /** How often each id came out of `draws` calls of sampleToken, with `createRandom(seed)`. */
-function drawFrequencies(
-  base: Float32Array,
-  params: SamplerParams,
-  history: number[],
-  seed: number,
-  draws: number,
-): Float64Array {
+function drawFrequencies(base: Float32Array, params: SamplerParams, history: number[], seed: number, draws: number): Float64Array {
   const random = createRandom(seed);
   const logits = new Float32Array(base.length);
   const counts = new Float64Array(base.length);
@@ -281,10 +275,7 @@ describe('sampleToken', () => {
 
   const combos: [string, SamplerParams][] = [
     ['English defaults', { temperature: 0.8, topK: 0, topP: 1, minP: 0.05, repetitionPenalty: 1.2, cfgWeight: 0.5 }],
-    [
-      'Turbo defaults (top_k 10 here)',
-      { temperature: 0.8, topK: 10, topP: 0.95, minP: 0, repetitionPenalty: 1.2, cfgWeight: 0 },
-    ],
+    ['Turbo defaults (top_k 10 here)', { temperature: 0.8, topK: 10, topP: 0.95, minP: 0, repetitionPenalty: 1.2, cfgWeight: 0 }],
     ['every stage on', { temperature: 0.7, topK: 12, topP: 0.9, minP: 0.02, repetitionPenalty: 1.3, cfgWeight: 0 }],
     ['top_p only', { ...NEUTRAL_SAMPLER_PARAMS, topP: 0.6 }],
   ];
@@ -351,13 +342,7 @@ describe('sampleToken', () => {
   });
 
   it('rejects bad params and broken logits', () => {
-    const bad: Partial<SamplerParams>[] = [
-      { temperature: -1 },
-      { topK: 1.5 },
-      { topP: 2 },
-      { minP: -0.1 },
-      { repetitionPenalty: 0 },
-    ];
+    const bad: Partial<SamplerParams>[] = [{ temperature: -1 }, { topK: 1.5 }, { topP: 2 }, { minP: -0.1 }, { repetitionPenalty: 0 }];
     const random = createRandom(1);
     for (const patch of bad) {
       const params = { ...NEUTRAL_SAMPLER_PARAMS, ...patch };

@@ -17,7 +17,10 @@ describe('createRandom', () => {
   ];
   for (const [seed, words] of golden) {
     it(`reproduces the pinned sequence for seed ${seed}`, () => {
-      assert.deepEqual(take(createRandom(seed), words.length), words.map((word) => word / 2 ** 32));
+      assert.deepEqual(
+        take(createRandom(seed), words.length),
+        words.map((word) => word / 2 ** 32),
+      );
     });
   }
 

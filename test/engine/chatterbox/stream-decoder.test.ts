@@ -37,10 +37,14 @@ const tokenAt = (t: number) => (t * 5) % 7;
 
 async function run(tokenCount: number, options: ChunkingOptions, decode = localDecoder([])) {
   const calls: Array<readonly number[]> = [];
-  const decoder = new StreamDecoder(async (tokens) => {
-    calls.push(tokens);
-    return decode(tokens);
-  }, options, 24_000);
+  const decoder = new StreamDecoder(
+    async (tokens) => {
+      calls.push(tokens);
+      return decode(tokens);
+    },
+    options,
+    24_000,
+  );
   const chunks: Float32Array[] = [];
   for (let t = 0; t < tokenCount; t++) {
     const chunk = await decoder.push(tokenAt(t));
@@ -66,7 +70,10 @@ describe('StreamDecoder', () => {
   for (const tokenCount of [1, 3, 4, 5, 14, 15, 37, 100]) {
     it(`emits exactly ${SPT} samples per token for ${tokenCount} tokens`, async () => {
       const { chunks } = await run(tokenCount, options);
-      assert.equal(chunks.reduce((n, c) => n + c.length, 0), tokenCount * SPT);
+      assert.equal(
+        chunks.reduce((n, c) => n + c.length, 0),
+        tokenCount * SPT,
+      );
     });
   }
 

@@ -214,7 +214,13 @@ describe('createWasiShim', () => {
 
   it('rethrows what the program throws, and refuses an instance without memory and _start', () => {
     const trap = new WebAssembly.RuntimeError('unreachable');
-    assert.throws(() => runProgram(createWasiShim({ args: [] }), () => { throw trap; }), (err) => err === trap);
+    assert.throws(
+      () =>
+        runProgram(createWasiShim({ args: [] }), () => {
+          throw trap;
+        }),
+      (err) => err === trap,
+    );
     const shim = createWasiShim({ args: [] });
     assert.throws(() => shim.run({ exports: {} } as unknown as WebAssembly.Instance), /memory/);
     const sys = shim.imports['wasi_snapshot_preview1'] as Record<string, Syscall>;

@@ -8,7 +8,14 @@ const never = () => {
 
 describe('planProviders', () => {
   const cases: Array<[string, DeviceChoice, number, () => boolean, Omit<ProviderPlan, 'reason'>, RegExp]> = [
-    ['auto with the CUDA libraries', 'auto', 1, () => true, { providers: [{ name: 'cuda', deviceId: 1 }, 'cpu'], device: 'cuda:1' }, /CUDA provider libraries are installed/u],
+    [
+      'auto with the CUDA libraries',
+      'auto',
+      1,
+      () => true,
+      { providers: [{ name: 'cuda', deviceId: 1 }, 'cpu'], device: 'cuda:1' },
+      /CUDA provider libraries are installed/u,
+    ],
     ['auto without them', 'auto', 1, () => false, { providers: ['cpu'], device: 'cpu' }, /not installed.*npm run install-cuda.*using CPU/u],
     ['cpu', 'cpu', 0, never, { providers: ['cpu'], device: 'cpu' }, /cpu was requested/u],
     // An explicit cuda has no CPU retry: a host without a usable GPU fails loudly instead of running slowly.

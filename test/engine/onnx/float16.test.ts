@@ -1,12 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 
-import {
-  float16BitsToFloat32,
-  float32ToFloat16Bits,
-  fromFloat16Array,
-  toFloat16Array,
-} from '../../../src/engine/onnx/float16.js';
+import { float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Array, toFloat16Array } from '../../../src/engine/onnx/float16.js';
 
 describe('float16', () => {
   const exact: Array<[value: number, bits: number]> = [

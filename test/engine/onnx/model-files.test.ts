@@ -34,7 +34,12 @@ describe('findModelFiles', () => {
     assert.equal(files.generationConfig, undefined);
   });
 
-  const suffixes: Array<[ModelDtype, string]> = [['fp16', '_fp16'], ['q8', '_quantized'], ['q4', '_q4'], ['q4f16', '_q4f16']];
+  const suffixes: Array<[ModelDtype, string]> = [
+    ['fp16', '_fp16'],
+    ['q8', '_quantized'],
+    ['q4', '_q4'],
+    ['q4f16', '_q4f16'],
+  ];
   for (const [dtype, suffix] of suffixes) {
     it(`${dtype} picks *${suffix}.onnx where present and falls back to fp32 per graph`, async (t) => {
       const dir = await layout(t, [...graphs(), `onnx/language_model${suffix}.onnx`, `onnx/embed_tokens${suffix}.onnx`, 'tokenizer.json']);
@@ -50,7 +55,10 @@ describe('findModelFiles', () => {
   it('an fp16-only export serves fp16 but not fp32', async (t) => {
     const dir = await layout(t, [...graphs('_fp16'), 'tokenizer.json']);
     assert.deepEqual(findModelFiles(dir, 'fp16').problems, []);
-    assert.deepEqual(findModelFiles(dir, 'fp32').problems, GRAPH_NAMES.map((name) => `missing onnx/${name}.onnx`));
+    assert.deepEqual(
+      findModelFiles(dir, 'fp32').problems,
+      GRAPH_NAMES.map((name) => `missing onnx/${name}.onnx`),
+    );
   });
 
   it('lists every missing file, naming both candidates for a variant dtype', async (t) => {

@@ -17,14 +17,23 @@ function englishSignatures(layers = 2, cacheType = 'float32'): Record<string, Gr
   return {
     speech_encoder: {
       inputs: [f32('audio_values', 'batch', 'samples')],
-      outputs: [f32('audio_features', 'batch', 'n', 64), i64('audio_tokens', 'batch', 'p'), f32('speaker_embeddings', 'batch', 192), f32('speaker_features', 'batch', 'f', 80)],
+      outputs: [
+        f32('audio_features', 'batch', 'n', 64),
+        i64('audio_tokens', 'batch', 'p'),
+        f32('speaker_embeddings', 'batch', 192),
+        f32('speaker_features', 'batch', 'f', 80),
+      ],
     },
     embed_tokens: {
       inputs: [i64('input_ids', 'batch', 'seq'), i64('position_ids', 'batch', 'seq'), f32('exaggeration', 'batch')],
       outputs: [f32('inputs_embeds', 'batch', 'seq', 64)],
     },
     language_model: {
-      inputs: [f32('inputs_embeds', 'batch', 'seq', 64), i64('attention_mask', 'batch', 'total'), ...range.flatMap((i) => [cache('past_key_values', i, 'key'), cache('past_key_values', i, 'value')])],
+      inputs: [
+        f32('inputs_embeds', 'batch', 'seq', 64),
+        i64('attention_mask', 'batch', 'total'),
+        ...range.flatMap((i) => [cache('past_key_values', i, 'key'), cache('past_key_values', i, 'value')]),
+      ],
       outputs: [f32('logits', 'batch', 'seq', 8194), ...range.flatMap((i) => [cache('present', i, 'key'), cache('present', i, 'value')])],
     },
     conditional_decoder: {
@@ -120,7 +129,12 @@ describe('checkSignatures', () => {
 });
 
 describe('lastDim and tensorType', () => {
-  const metadata = [f32('logits', 'batch', 'seq', 6563), f32('waveform', 'batch', 'samples'), tensor('past', 'float16', []), { name: 'opaque', isTensor: false } as Meta];
+  const metadata = [
+    f32('logits', 'batch', 'seq', 6563),
+    f32('waveform', 'batch', 'samples'),
+    tensor('past', 'float16', []),
+    { name: 'opaque', isTensor: false } as Meta,
+  ];
   it('read a fixed last dimension and a dtype, undefined where unknown or absent', () => {
     assert.equal(lastDim(metadata, 'logits'), 6563);
     assert.equal(lastDim(metadata, 'waveform'), undefined, 'symbolic');
