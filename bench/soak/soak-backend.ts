@@ -88,7 +88,13 @@ export async function startSoakBackend(options: { workerCount: number; transport
   const workers: SoakProcess[] = [];
   for (let gpu = 0; gpu < options.workerCount; gpu++) {
     const port = await freeFixedPort();
-    workers.push({ name: `worker gpu${gpu}`, args: ['serve', '--host', '127.0.0.1', '--port', String(port), '--gpu', String(gpu), ...transport], port, child: undefined, starts: 0 });
+    workers.push({
+      name: `worker gpu${gpu}`,
+      args: ['serve', '--host', '127.0.0.1', '--port', String(port), '--gpu', String(gpu), ...transport],
+      port,
+      child: undefined,
+      starts: 0,
+    });
   }
   const all: SoakProcess[] = [...workers];
   const stop = async (graceMs = 40_000) => {
@@ -102,7 +108,13 @@ export async function startSoakBackend(options: { workerCount: number; transport
   try {
     await Promise.all(workers.map((w) => startProcess(w, env)));
     const backends = workers.flatMap((w) => ['--backend', `ws://127.0.0.1:${w.port}`]);
-    const balancer: SoakProcess = { name: 'balancer', args: ['balance', '--host', '127.0.0.1', '--port', '0', ...backends, ...transport], port: 0, child: undefined, starts: 0 };
+    const balancer: SoakProcess = {
+      name: 'balancer',
+      args: ['balance', '--host', '127.0.0.1', '--port', '0', ...backends, ...transport],
+      port: 0,
+      child: undefined,
+      starts: 0,
+    };
     all.push(balancer);
     await startProcess(balancer, env);
     return {

@@ -91,10 +91,11 @@ export class SoakLedger {
   done(id: string, chunks: number, samples: number, cancelled: boolean): void {
     const record = this.end(id);
     if (!record) return;
-    // A done that counts more frames than arrived lost the tail; fewer would mean frames it never sent.
-    if (chunks > record.frames) this.tally.lostChunks += chunks - record.frames;
-    if (chunks < record.frames) this.tally.duplicatedChunks += record.frames - chunks;
-    if (samples !== record.samples && chunks === record.frames) this.tally.lostChunks += 1;
+    // `chunks` is the count the worker sent: past the highest seq seen, the tail was lost; below it, frames came
+    // that were never sent. Gaps were counted as they showed.
+    if (chunks > record.nextSeq) this.tally.lostChunks += chunks - record.nextSeq;
+    if (chunks < record.nextSeq) this.tally.duplicatedChunks += record.nextSeq - chunks;
+    if (chunks === record.frames && samples !== record.samples) this.tally.lostChunks += 1;
     if (cancelled) this.tally.cancelled += 1;
     else this.tally.completed += 1;
   }
@@ -123,7 +124,13 @@ export class SoakLedger {
   summarize(): SoakTally {
     let unended = 0;
     for (const record of this.records.values()) if (record.ends === 0 && !record.droppedByClient) unended += 1;
-    return { ...this.tally, unended, errorsByCode: { ...this.tally.errorsByCode }, connectionErrorsByCode: { ...this.tally.connectionErrorsByCode }, ttfaMs: [...this.tally.ttfaMs] };
+    return {
+      ...this.tally,
+      unended,
+      errorsByCode: { ...this.tally.errorsByCode },
+      connectionErrorsByCode: { ...this.tally.connectionErrorsByCode },
+      ttfaMs: [...this.tally.ttfaMs],
+    };
   }
 
   private end(id: string): RequestRecord | undefined {

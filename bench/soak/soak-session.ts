@@ -29,7 +29,28 @@ export function createRandom(seed: number): () => number {
   };
 }
 
-const WORDS = ['the', 'quick', 'brown', 'fox', 'speaks', 'over', 'a', 'lazy', 'dog', 'seven', 'hundred', 'streaming', 'voices', 'café', 'naïve', 'twenty-one', 'hello', 'world', '42', 'miles'];
+const WORDS = [
+  'the',
+  'quick',
+  'brown',
+  'fox',
+  'speaks',
+  'over',
+  'a',
+  'lazy',
+  'dog',
+  'seven',
+  'hundred',
+  'streaming',
+  'voices',
+  'café',
+  'naïve',
+  'twenty-one',
+  'hello',
+  'world',
+  '42',
+  'miles',
+];
 
 /** A random sentence or few: 1 to 60 words with punctuation. */
 export function randomText(random: () => number): string {
@@ -63,7 +84,14 @@ const REQUEST_DEADLINE_MS = 90_000;
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** One connection running one behaviour to its end. Never rejects: everything it sees goes into the tallies. */
-export async function runEpisode(options: { url: string; behaviour: Behaviour; random: () => number; ledger: SoakLedger; connections: ConnectionTally; idPrefix: string }): Promise<void> {
+export async function runEpisode(options: {
+  url: string;
+  behaviour: Behaviour;
+  random: () => number;
+  ledger: SoakLedger;
+  connections: ConnectionTally;
+  idPrefix: string;
+}): Promise<void> {
   const { random, ledger, connections } = options;
   const ws = new WebSocket(options.url, { perMessageDeflate: false });
   ws.on('error', () => undefined);

@@ -108,7 +108,10 @@ async function main(): Promise<number> {
       `  request ends         never ${tally.unended}, twice ${tally.endedTwice}`,
       `  time to first audio  p50 ${percentile(tally.ttfaMs, 0.5).toFixed(0)} ms, p99 ${percentile(tally.ttfaMs, 0.99).toFixed(0)} ms (${tally.ttfaMs.length} requests)`,
       `  worker kills         ${kills.count} (SIGKILL, restarted on the same port)`,
-      ...processes.map((p, i) => `  RSS ${p.name.padEnd(16)} ${mb(rssAtStart[i])} -> ${mb(rssAtEnd[i])}${p.starts > 1 ? ` (restarted ${p.starts - 1}x: end is the new process)` : ''}`),
+      ...processes.map(
+        (p, i) =>
+          `  RSS ${p.name.padEnd(16)} ${mb(rssAtStart[i])} -> ${mb(rssAtEnd[i])}${p.starts > 1 ? ` (restarted ${p.starts - 1}x: end is the new process)` : ''}`,
+      ),
       `  result               ${failures.length === 0 ? 'PASS' : `FAIL: ${failures.join('; ')}`}`,
     ];
     console.log(lines.join('\n'));

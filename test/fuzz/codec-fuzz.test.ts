@@ -13,13 +13,22 @@ const text = fc.oneof(fc.constantFrom('Hello.', ''), fc.string({ unit: 'grapheme
 
 /** Valid frames of every kind, as encodeFrame writes them. */
 const validClient: fc.Arbitrary<ClientMessage> = fc.oneof(
-  fc.record({ type: fc.constant('start' as const), id: fc.string({ minLength: 1, maxLength: 8 }), text, format: fc.constantFrom(...AUDIO_FORMATS) }, { requiredKeys: ['type', 'id', 'text'] }),
+  fc.record(
+    { type: fc.constant('start' as const), id: fc.string({ minLength: 1, maxLength: 8 }), text, format: fc.constantFrom(...AUDIO_FORMATS) },
+    { requiredKeys: ['type', 'id', 'text'] },
+  ),
   fc.record({ type: fc.constant('cancel' as const), id: fc.string({ minLength: 1, maxLength: 8 }) }),
 );
 const validServer: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant('audio' as const), id: fc.string({ minLength: 1, maxLength: 8 }), seq: fc.nat(), pcm: fc.uint8Array({ maxLength: 32 }) }),
   fc.record({ type: fc.constant('done' as const), id: fc.string({ minLength: 1, maxLength: 8 }) }),
-  fc.record({ type: fc.constant('error' as const), id: fc.string({ maxLength: 8 }), code: fc.constantFrom('BAD_FRAME', 'NO_BACKEND'), message: fc.string({ maxLength: 20 }), retryable: fc.boolean() }),
+  fc.record({
+    type: fc.constant('error' as const),
+    id: fc.string({ maxLength: 8 }),
+    code: fc.constantFrom('BAD_FRAME', 'NO_BACKEND'),
+    message: fc.string({ maxLength: 20 }),
+    retryable: fc.boolean(),
+  }),
 ) as fc.Arbitrary<ServerMessage>;
 
 /** Values a field may hold: the right ones, near misses, and other msgpack kinds. */
@@ -35,7 +44,26 @@ const fieldValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.array(fc.string({ maxLength: 3 }), { maxLength: 2 }),
   fc.dictionary(fc.constantFrom('speed', 'seed', 'toString', '__proto__', 'constructor'), fc.oneof(fc.double(), fc.string({ maxLength: 2 })), { maxKeys: 3 }),
 );
-const fieldName = fc.constantFrom('type', 'id', 'text', 'voice', 'language', 'params', 'format', 'seq', 'pcm', 'code', 'message', 'retryable', 'sampleRate', 'voices', 'x', '__proto__', 'toString', 'constructor');
+const fieldName = fc.constantFrom(
+  'type',
+  'id',
+  'text',
+  'voice',
+  'language',
+  'params',
+  'format',
+  'seq',
+  'pcm',
+  'code',
+  'message',
+  'retryable',
+  'sampleRate',
+  'voices',
+  'x',
+  '__proto__',
+  'toString',
+  'constructor',
+);
 
 /** A map written key by key, in any order, with distinct keys, and any header size. */
 const distinctKeyFrame = fc

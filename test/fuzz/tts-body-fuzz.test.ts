@@ -27,11 +27,26 @@ const field = fc.oneof(
   fc.boolean(),
   fc.constant(null),
   fc.array(fc.string({ maxLength: 2 }), { maxLength: 2 }),
-  fc.dictionary(fc.constantFrom('speed', 'seed', 'pitch', 'toString', 'constructor', 'hasOwnProperty', '__proto__'), fc.oneof(fc.double(), fc.integer({ min: -5, max: 5 }), fc.string({ maxLength: 2 })), { maxKeys: 3 }),
+  fc.dictionary(
+    fc.constantFrom('speed', 'seed', 'pitch', 'toString', 'constructor', 'hasOwnProperty', '__proto__'),
+    fc.oneof(fc.double(), fc.integer({ min: -5, max: 5 }), fc.string({ maxLength: 2 })),
+    { maxKeys: 3 },
+  ),
 );
 const bodyObject = fc.dictionary(fc.constantFrom('text', 'voice', 'language', 'params', 'format', 'extra', '__proto__'), field, { maxKeys: 6 });
 const validBody = fc
-  .record({ text: fc.string({ minLength: 1, maxLength: 30 }), voice: fc.constantFrom('default', 'other'), params: fc.dictionary(fc.constantFrom('speed', 'seed', 'pitch', 'toString', 'constructor', 'valueOf'), fc.oneof(fc.double({ min: 0.5, max: 2, noNaN: true }), fc.nat(2000)), { maxKeys: 2 }) }, { requiredKeys: ['text'] })
+  .record(
+    {
+      text: fc.string({ minLength: 1, maxLength: 30 }),
+      voice: fc.constantFrom('default', 'other'),
+      params: fc.dictionary(
+        fc.constantFrom('speed', 'seed', 'pitch', 'toString', 'constructor', 'valueOf'),
+        fc.oneof(fc.double({ min: 0.5, max: 2, noNaN: true }), fc.nat(2000)),
+        { maxKeys: 2 },
+      ),
+    },
+    { requiredKeys: ['text'] },
+  )
   .map((body) => new TextEncoder().encode(JSON.stringify(body)));
 const body = fc.oneof(
   bodyObject.map((o) => new TextEncoder().encode(JSON.stringify(o))),
@@ -40,7 +55,10 @@ const body = fc.oneof(
   validBody,
   mutated(validBody),
 );
-const contentType = fc.oneof(fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', '', 'text/plain', ';', 'application/json;;'), fc.string({ maxLength: 20 }));
+const contentType = fc.oneof(
+  fc.constantFrom('application/json', 'application/json; charset=utf-8', 'APPLICATION/JSON', '', 'text/plain', ';', 'application/json;;'),
+  fc.string({ maxLength: 20 }),
+);
 const query = fc.oneof(fc.constantFrom('', 'format=wav', 'format=pcm', 'format=mp3', 'format=wav&format=pcm', '%zz', 'format'), fc.string({ maxLength: 16 }));
 
 describe('fuzz: POST /v1/tts body', () => {
@@ -52,7 +70,10 @@ describe('fuzz: POST /v1/tts body', () => {
         assert.equal(typeof parsed.text, 'string');
         assert.ok(parsed.container === 'wav' || parsed.container === 'pcm');
         assert.ok(AUDIO_FORMATS.includes(parsed.format));
-        const request = valueOrCodedError(() => resolveRequest(parsed, INFO, 20), ['TEXT_EMPTY', 'TEXT_TOO_LONG', 'UNKNOWN_VOICE', 'UNKNOWN_LANGUAGE', 'BAD_PARAM']);
+        const request = valueOrCodedError(
+          () => resolveRequest(parsed, INFO, 20),
+          ['TEXT_EMPTY', 'TEXT_TOO_LONG', 'UNKNOWN_VOICE', 'UNKNOWN_LANGUAGE', 'BAD_PARAM'],
+        );
         if (request === undefined) return;
         assert.ok(INFO.voices.includes(request.voice) && INFO.languages.includes(request.language));
         assert.deepEqual(Object.keys(request.params).sort(), Object.keys(INFO.params).sort(), 'only the engine’s own params');

@@ -32,12 +32,12 @@ const chunk = fc.oneof(
       if (extensible) body.push(...u16(22), ...u16(bits), ...u32(0), ...u16(subFormat), ...new Array<number>(14).fill(0));
       return [...ascii('fmt '), ...u32(Math.max(0, body.length + sizeLie)), ...body];
     }),
-  fc.record({ samples: fc.uint8Array({ maxLength: 64 }), sizeLie: fc.constantFrom(0, 0, 1, -1, 0xffffffff) }).map(({ samples, sizeLie }) => [
-    ...ascii('data'),
-    ...u32(sizeLie === 0xffffffff ? sizeLie : Math.max(0, samples.length + sizeLie)),
-    ...samples,
-  ]),
-  fc.record({ id: fc.constantFrom('LIST', 'junk', 'fact', '\0\0\0\0'), body: fc.uint8Array({ maxLength: 9 }) }).map(({ id, body }) => [...ascii(id), ...u32(body.length), ...body, ...(body.length & 1 ? [0] : [])]),
+  fc
+    .record({ samples: fc.uint8Array({ maxLength: 64 }), sizeLie: fc.constantFrom(0, 0, 1, -1, 0xffffffff) })
+    .map(({ samples, sizeLie }) => [...ascii('data'), ...u32(sizeLie === 0xffffffff ? sizeLie : Math.max(0, samples.length + sizeLie)), ...samples]),
+  fc
+    .record({ id: fc.constantFrom('LIST', 'junk', 'fact', '\0\0\0\0'), body: fc.uint8Array({ maxLength: 9 }) })
+    .map(({ id, body }) => [...ascii(id), ...u32(body.length), ...body, ...(body.length & 1 ? [0] : [])]),
 );
 
 /** RIFF/WAVE files built from random chunks in random order. */

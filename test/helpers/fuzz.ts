@@ -35,7 +35,8 @@ export function valueOrCodedError<T>(parse: () => T, codes?: readonly ErrorCode[
 }
 
 /** One edit of a byte string: flip, overwrite, insert, delete, truncate or repeat a slice. */
-type Mutation = { kind: 'set' | 'insert'; at: number; byte: number } | { kind: 'delete' | 'truncate'; at: number } | { kind: 'repeat'; at: number; length: number };
+type Mutation =
+  { kind: 'set' | 'insert'; at: number; byte: number } | { kind: 'delete' | 'truncate'; at: number } | { kind: 'repeat'; at: number; length: number };
 
 const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   fc.record({ kind: fc.constantFrom('set' as const, 'insert' as const), at: fc.nat(), byte: fc.integer({ min: 0, max: 255 }) }),
@@ -79,7 +80,11 @@ export type MapHeader = 'fix' | 'map16' | 'map32';
 export function packPairs(pairs: ReadonlyArray<readonly [string, unknown]>, header: MapHeader = 'fix'): Uint8Array {
   const n = pairs.length;
   const head =
-    header === 'fix' && n < 16 ? [0x80 | n] : header === 'map32' ? [0xdf, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff] : [0xde, (n >>> 8) & 0xff, n & 0xff];
+    header === 'fix' && n < 16
+      ? [0x80 | n]
+      : header === 'map32'
+        ? [0xdf, (n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]
+        : [0xde, (n >>> 8) & 0xff, n & 0xff];
   const parts = [Uint8Array.from(head), ...pairs.flatMap(([key, value]) => [valuePackr.pack(key), valuePackr.pack(value)])];
   const out = new Uint8Array(parts.reduce((sum, p) => sum + p.byteLength, 0));
   let offset = 0;
