@@ -64,7 +64,14 @@ describe('systemd-analyze security', () => {
   it('workers allow only the GPU device nodes; the balancer sees no devices', () => {
     const worker = readUnit(join(SYSTEMD_DIR, 'chatterbox-gpu0.service'));
     assert.equal(worker.get('Service', 'DevicePolicy'), 'closed');
-    assert.deepEqual(worker.all('Service', 'DeviceAllow'), ['char-nvidia-frontend rw', 'char-nvidia-uvm rw', 'char-nvidia-caps rw', 'char-drm rw']);
+    assert.deepEqual(worker.all('Service', 'DeviceAllow'), [
+      'char-nvidia rw',
+      'char-nvidiactl rw',
+      'char-nvidia-frontend rw',
+      'char-nvidia-uvm rw',
+      'char-nvidia-caps rw',
+      'char-drm rw',
+    ]);
     const lb = readUnit(join(SYSTEMD_DIR, 'chatterbox-loadbalancer.service'));
     assert.equal(lb.get('Service', 'PrivateDevices'), 'yes');
     for (const unit of [worker, lb]) {
