@@ -43,7 +43,7 @@ Usage: $(basename "$0") [COMMAND [ARGS]]      (no command: interactive menu)
   render DIR [--gpus N]            write the units and example env files to DIR without installing anything
 
 SERVICE: gpu0, gpu1, ..., loadbalancer (or lb), or a full unit name.
-Environment: APP_DIR (default /opt/chatterbox), NODE_BIN (default: node on PATH, resolved to an absolute path),
+Environment: APP_DIR (default /opt/chatterbox; a directory of its own: install refuses shared or foreign ones), NODE_BIN (default: node on PATH, resolved to an absolute path),
 GPUS (GPU count; default: nvidia-smi's count, else 2), DESTDIR (prefix for written files, for tests and staging).
 EOF
 }
@@ -189,20 +189,70 @@ cmd_render() {
   note "wrote units and env examples for $count GPUs to $dir (APP_DIR=$APP_DIR)"
 }
 
+# The file that marks a directory as an app copy this script made: only such a directory is ever replaced or removed.
+APP_MARKER=.chatterbox-app
+
+# owns_app_dir DIR: true when DIR holds a copy made by this script (the marker, or the layout of an install made
+# before the marker existed: exactly the copied entries, with our bin/chatterbox.js).
+owns_app_dir() {
+  local dir=$1 entry
+  [[ -d $dir && ! -L $dir ]] || return 1
+  [[ -f $dir/$APP_MARKER ]] && return 0
+  [[ -f $dir/bin/chatterbox.js && -f $dir/package.json ]] || return 1
+  for entry in "$dir"/* "$dir"/.[!.]*; do
+    case ${entry##*/} in bin | dist | node_modules | package.json | README.md) ;; *) return 1 ;; esac
+  done
+}
+
+# check_app_dir: dies unless APP_DIR is a directory of its own: not a shared one such as /opt or $HOME, and either
+# absent, empty, or an earlier copy made by this script. install replaces it as a whole and uninstall removes it.
+check_app_dir() {
+  local app=$APP_DIR dest
+  while [[ $app == */ && $app != / ]]; do app=${app%/}; done
+  [[ $app == /* ]] || die "APP_DIR must be an absolute path, got '$APP_DIR'"
+  [[ /$app/ != */../* && /$app/ != */./* && $app != *//* ]] || die "APP_DIR must be a plain path without '.', '..' or '//': '$APP_DIR'"
+  case $app in
+    / | /opt | /usr | /usr/local | /usr/lib | /usr/share | /usr/local/lib | /usr/local/share | /home | /root | /srv | \
+      /var | /var/lib | /var/opt | /etc | /bin | /sbin | /lib | /lib64 | /tmp | /var/tmp | /mnt | /media | /run | /boot)
+      die "APP_DIR=$app is a shared directory; install into a directory of its own, such as $app/chatterbox" ;;
+  esac
+  if [[ -n ${HOME:-} && ( $app == "${HOME%/}" || ${HOME%/}/ == "$app"/* ) ]]; then
+    die "APP_DIR=$app holds your home directory; install into a directory of its own"
+  fi
+  if [[ $SOURCE_DIR == "$app" || $SOURCE_DIR/ == "$app"/* || $app/ == "$SOURCE_DIR"/* ]]; then
+    die "APP_DIR=$app overlaps the checkout $SOURCE_DIR; use --no-copy to run from the checkout"
+  fi
+  APP_DIR=$app
+  dest=$DESTDIR$APP_DIR
+  if [[ -L $dest ]]; then die "$APP_DIR is a symbolic link; point APP_DIR at the real directory"; fi
+  if [[ -e $dest && ! -d $dest ]]; then die "$APP_DIR exists and is not a directory"; fi
+  if [[ -d $dest ]] && [[ -n $(ls -A -- "$dest") ]] && ! owns_app_dir "$dest"; then
+    die "$APP_DIR is not empty and was not installed by this script (no $APP_MARKER): refusing to replace it; choose a new directory"
+  fi
+}
+
 copy_app() {
-  local dest="$DESTDIR$APP_DIR"
+  local dest="$DESTDIR$APP_DIR" parent staged old
   [[ -f $SOURCE_DIR/dist/src/cli.js && -d $SOURCE_DIR/node_modules ]] ||
     die "$SOURCE_DIR is not built: run 'npm ci' there first"
   note "copying the app to $dest"
-  rm -rf -- "$dest.new"
-  mkdir -p -- "$dest.new"
+  parent=$(dirname -- "$dest")
+  mkdir -p -- "$parent"
+  # Fresh, uniquely named directories beside the app: nothing that exists already is overwritten or removed.
+  staged=$(mktemp -d -- "$parent/.chatterbox-new.XXXXXX")
   cp -a -- "$SOURCE_DIR/bin" "$SOURCE_DIR/dist" "$SOURCE_DIR/node_modules" "$SOURCE_DIR/package.json" \
-    "$SOURCE_DIR/README.md" "$dest.new/"
+    "$SOURCE_DIR/README.md" "$staged/"
+  printf 'Copied by manage-backend-services.sh install; install replaces and uninstall removes this directory.\n' >"$staged/$APP_MARKER"
+  chmod 0755 -- "$staged"
   # Swap whole directories: a running service keeps the files it has open until it restarts.
-  rm -rf -- "$dest.old"
-  if [[ -e $dest ]]; then mv -- "$dest" "$dest.old"; fi
-  mv -- "$dest.new" "$dest"
-  rm -rf -- "$dest.old"
+  if [[ -e $dest ]]; then
+    old=$(mktemp -d -- "$parent/.chatterbox-old.XXXXXX")
+    mv -- "$dest" "$old/app"
+    mv -- "$staged" "$dest"
+    rm -rf -- "$old"
+  else
+    mv -- "$staged" "$dest"
+  fi
 }
 
 ensure_user() {
@@ -251,7 +301,10 @@ cmd_install() {
   major=$("$node" -p 'process.versions.node.split(".")[0]') || die "$node does not run"
   ((major >= 20)) || die "$node is Node $major; the backend needs Node 20 or newer"
 
-  if [[ $APP_DIR != "$SOURCE_DIR" ]]; then copy_app; fi
+  if [[ $APP_DIR != "$SOURCE_DIR" ]]; then
+    check_app_dir
+    copy_app
+  fi
   ensure_user
 
   note "creating $CONF_DIR, $STATE_DIR, $CACHE_DIR"
@@ -311,10 +364,12 @@ cmd_uninstall() {
   for unit in "${units[@]}" "$TARGET"; do rm -f -- "$DESTDIR$UNIT_DIR/$unit"; done
   systemctl daemon-reload
   systemctl reset-failed "${units[@]}" "$TARGET" 2>/dev/null || true
-  # Only a copy made by install goes; a checkout used with --no-copy stays.
-  if [[ $APP_DIR != "$SOURCE_DIR" && -f $DESTDIR$APP_DIR/bin/chatterbox.js ]]; then
+  # Only a copy made by install goes; a checkout used with --no-copy, or anything else at APP_DIR, stays.
+  if [[ $APP_DIR != "$SOURCE_DIR" ]] && owns_app_dir "$DESTDIR$APP_DIR"; then
     note "removing $APP_DIR"
     rm -rf -- "${DESTDIR}${APP_DIR:?}"
+  elif [[ -e $DESTDIR$APP_DIR && $APP_DIR != "$SOURCE_DIR" ]]; then
+    echo "    kept $APP_DIR: it was not installed by this script (no $APP_MARKER)"
   fi
   if [[ $purge == yes ]]; then
     note "removing $CONF_DIR, $STATE_DIR, $CACHE_DIR and the user $SERVICE_USER"

@@ -33,7 +33,8 @@ export function resolveRequest(asked: RequestedSynthesis, info: EngineInfo, maxT
   const params: SynthesisParams = {};
   for (const [name, spec] of Object.entries(info.params)) params[name] = spec.default;
   for (const [name, value] of Object.entries(asked.params ?? {})) {
-    const spec = info.params[name];
+    // Own keys only: 'toString' or 'constructor' would otherwise find Object.prototype's and pass unchecked.
+    const spec = Object.hasOwn(info.params, name) ? info.params[name] : undefined;
     if (!spec) {
       const known = Object.keys(info.params).join(', ') || 'none';
       throw new TtsError('BAD_PARAM', `unknown param '${name.slice(0, 64)}'; this engine takes: ${known}`);

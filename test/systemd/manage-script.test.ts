@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { fork, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -141,6 +141,88 @@ describe('manage-backend-services.sh install', () => {
     assert.notEqual(code, 0);
     assert.match(stderr, /ProtectHome/);
     assert.deepEqual(box.calls(), []);
+  });
+});
+
+describe('manage-backend-services.sh install never deletes what it does not own', () => {
+  /** A scratch root with /opt/other/keep.txt beside where the app goes. */
+  function withSibling(box: Sandbox): string {
+    const sibling = join(box.root, 'opt/other/keep.txt');
+    mkdirSync(join(sibling, '..'), { recursive: true });
+    writeFileSync(sibling, 'not ours\n');
+    return sibling;
+  }
+
+  it('regression: APP_DIR=/opt is refused before anything is written, and the folders beside the app stay', async (t) => {
+    const box = createSandbox(t);
+    const sibling = withSibling(box);
+    for (const appDir of ['/opt', '/opt/', '/opt//']) {
+      const { code, stderr } = await box.run(['install', '--gpus', '1'], { env: { APP_DIR: appDir } });
+      assert.notEqual(code, 0, appDir);
+      assert.match(stderr, /shared directory|plain path/, appDir);
+    }
+    assert.equal(readFileSync(sibling, 'utf8'), 'not ours\n');
+    assert.deepEqual(box.calls(), []);
+    assert.ok(!existsSync(join(box.root, UNIT_DIR)), 'no units written');
+  });
+
+  it('refuses other shared directories, the home directory and paths with . or ..', async (t) => {
+    const box = createSandbox(t);
+    for (const appDir of ['/', '/usr', '/usr/local', '/home', box.env.HOME!, '/opt/chatterbox/../other', 'opt/chatterbox']) {
+      const { code, stderr } = await box.run(['install', '--gpus', '1'], { env: { APP_DIR: appDir } });
+      assert.notEqual(code, 0, appDir);
+      assert.match(stderr, /shared directory|home directory|plain path|absolute path/, `${appDir}: ${stderr}`);
+    }
+    assert.deepEqual(box.calls(), []);
+  });
+
+  it('refuses an existing non-empty directory without the marker, and leaves it as it was', async (t) => {
+    const box = createSandbox(t);
+    const theirs = join(box.root, 'opt/theirs/data.txt');
+    mkdirSync(join(theirs, '..'), { recursive: true });
+    writeFileSync(theirs, 'precious\n');
+    const { code, stderr } = await box.run(['install', '--gpus', '1'], { env: { APP_DIR: '/opt/theirs' } });
+    assert.notEqual(code, 0);
+    assert.match(stderr, /not empty and was not installed by this script/);
+    assert.equal(readFileSync(theirs, 'utf8'), 'precious\n');
+    assert.deepEqual(box.calls(), []);
+  });
+
+  it('installs into an empty or its own directory, again and again, and only the app changes', async (t) => {
+    const box = createSandbox(t);
+    const sibling = withSibling(box);
+    mkdirSync(join(box.root, 'opt/chatterbox'), { recursive: true });
+    for (let round = 0; round < 2; round++) {
+      const { code, stderr } = await box.run(['install', '--gpus', '1']);
+      assert.equal(code, 0, stderr);
+    }
+    assert.ok(existsSync(join(box.root, 'opt/chatterbox/.chatterbox-app')), 'marker written');
+    assert.ok(existsSync(join(box.root, 'opt/chatterbox/bin/chatterbox.js')));
+    assert.deepEqual(readdirSync(join(box.root, 'opt')).sort(), ['chatterbox', 'other'], 'no staging folders left behind');
+    assert.equal(readFileSync(sibling, 'utf8'), 'not ours\n');
+  });
+
+  it('replaces a copy installed before the marker existed (exactly the copied entries)', async (t) => {
+    const box = createSandbox(t);
+    for (const path of ['bin/chatterbox.js', 'dist/src/cli.js', 'node_modules/x/package.json', 'package.json', 'README.md']) {
+      mkdirSync(join(box.root, 'opt/chatterbox', path, '..'), { recursive: true });
+      writeFileSync(join(box.root, 'opt/chatterbox', path), 'old\n');
+    }
+    const { code, stderr } = await box.run(['install', '--gpus', '1']);
+    assert.equal(code, 0, stderr);
+    assert.ok(!existsSync(join(box.root, 'opt/chatterbox/node_modules/x')), 'the old copy was replaced');
+  });
+
+  it('uninstall keeps an APP_DIR it did not install', async (t) => {
+    const box = await installedSandbox(t);
+    const theirs = join(box.root, 'opt/theirs/bin/chatterbox.js');
+    mkdirSync(join(theirs, '..'), { recursive: true });
+    writeFileSync(theirs, 'theirs\n');
+    writeFileSync(join(box.root, 'opt/theirs/notes.txt'), 'theirs\n');
+    const { code, stdout, stderr } = await box.run(['uninstall'], { env: { APP_DIR: '/opt/theirs' } });
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /kept \/opt\/theirs/);
+    assert.ok(existsSync(theirs));
   });
 });
 

@@ -1,0 +1,129 @@
+// `npm run soak -- --minutes N --sessions M`: the whole backend (Flite workers and the balancer, on loopback) under
+// random texts, cancels, slow and non-reading clients, dropped links and periodic worker kills. Prints what it saw
+// and exits 1 when a chunk was lost or duplicated or a request did not end with exactly one done or error.
+import { parseArgs } from 'node:util';
+import { SoakLedger, percentile, soakFailures } from './soak-ledger.js';
+import { rssBytes, startSoakBackend, type SoakBackend, type SoakProcess } from './soak-backend.js';
+import { createRandom, pickBehaviour, runEpisode, type ConnectionTally } from './soak-session.js';
+
+const HELP = `Usage: npm run soak -- [--minutes 2] [--sessions 20] [--kill-every-sec 30] [--seed N] [--transport auto|uws|node]
+
+Starts 2 Flite workers and a balancer on free loopback ports and runs M concurrent client sessions for N minutes
+(fractions allowed); every --kill-every-sec one worker gets SIGKILL and is restarted on its port (0: never).`;
+
+interface SoakOptions {
+  minutes: number;
+  sessions: number;
+  killEverySec: number;
+  seed: number;
+  transport: string | undefined;
+}
+
+function parseOptions(argv: string[]): SoakOptions | undefined {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      minutes: { type: 'string', default: '2' },
+      sessions: { type: 'string', default: '20' },
+      'kill-every-sec': { type: 'string', default: '30' },
+      seed: { type: 'string' },
+      transport: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return undefined;
+  const number = (flag: string, text: string, min: number) => {
+    const value = Number(text);
+    if (!Number.isFinite(value) || value < min) throw new Error(`--${flag} must be a number >= ${min}, got '${text}'`);
+    return value;
+  };
+  return {
+    minutes: number('minutes', values.minutes, 0.01),
+    sessions: Math.floor(number('sessions', values.sessions, 1)),
+    killEverySec: number('kill-every-sec', values['kill-every-sec'], 0),
+    seed: values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Math.floor(number('seed', values.seed, 0)),
+    transport: values.transport,
+  };
+}
+
+function mb(bytes: number | undefined): string {
+  return bytes === undefined ? '?' : `${(bytes / 2 ** 20).toFixed(0)} MB`;
+}
+
+function byCode(counts: Record<string, number>): string {
+  const entries = Object.entries(counts).sort(([, a], [, b]) => b - a);
+  return entries.length === 0 ? 'none' : entries.map(([code, n]) => `${code} ${n}`).join(', ');
+}
+
+async function killLoop(backend: SoakBackend, options: SoakOptions, random: () => number, until: number, kills: { count: number }): Promise<void> {
+  if (options.killEverySec <= 0) return;
+  while (performance.now() + options.killEverySec * 1000 < until) {
+    await new Promise((resolve) => setTimeout(resolve, options.killEverySec * 1000));
+    const worker = backend.workers[Math.floor(random() * backend.workers.length)]!;
+    kills.count += 1;
+    await backend.killAndRestart(worker);
+  }
+}
+
+async function sessionLoop(index: number, url: string, seed: number, until: number, ledger: SoakLedger, connections: ConnectionTally): Promise<void> {
+  const random = createRandom(seed + index * 7919);
+  for (let episode = 0; performance.now() < until; episode++) {
+    await runEpisode({ url, behaviour: pickBehaviour(random), random, ledger, connections, idPrefix: `s${index}-e${episode}` });
+  }
+}
+
+async function main(): Promise<number> {
+  const options = parseOptions(process.argv.slice(2));
+  if (!options) {
+    console.log(HELP);
+    return 0;
+  }
+  const backend = await startSoakBackend({ workerCount: 2, transport: options.transport });
+  const processes: SoakProcess[] = [backend.balancer, ...backend.workers];
+  const rssAtStart = processes.map((p) => rssBytes(p.child?.pid));
+  const ledger = new SoakLedger();
+  const connections: ConnectionTally = { opened: 0, refused: 0, closedWithRequestsOpen: {} };
+  const kills = { count: 0 };
+  const startedAt = performance.now();
+  const until = startedAt + options.minutes * 60_000;
+  console.error(`soak: ${options.minutes} min, ${options.sessions} sessions, kill every ${options.killEverySec} s, seed ${options.seed}, ${backend.url}`);
+  try {
+    await Promise.all([
+      ...Array.from({ length: options.sessions }, (_, i) => sessionLoop(i, backend.url, options.seed, until, ledger, connections)),
+      killLoop(backend, options, createRandom(options.seed ^ 0x5eed), until, kills),
+    ]);
+  } finally {
+    const rssAtEnd = processes.map((p) => rssBytes(p.child?.pid));
+    const elapsedS = (performance.now() - startedAt) / 1000;
+    await backend.stop();
+    const tally = ledger.summarize();
+    const failures = soakFailures(tally);
+    const lines = [
+      `soak summary: ${elapsedS.toFixed(0)} s, ${options.sessions} sessions, seed ${options.seed}, transport ${options.transport ?? process.env.CHATTERBOX_TRANSPORT ?? 'auto'}`,
+      `  requests             ${tally.requests} (completed ${tally.completed}, cancelled ${tally.cancelled}, errors ${tally.errored}, dropped by client ${tally.droppedByClient})`,
+      `  errors by code       ${byCode(tally.errorsByCode)}`,
+      `  connection errors    ${byCode(tally.connectionErrorsByCode)}`,
+      `  connections          opened ${connections.opened}, refused ${connections.refused}, closed by server with requests open: ${byCode(connections.closedWithRequestsOpen)}`,
+      `  chunks               received ${tally.chunks}, lost ${tally.lostChunks}, duplicated ${tally.duplicatedChunks}, after the end ${tally.framesAfterEnd}`,
+      `  request ends         never ${tally.unended}, twice ${tally.endedTwice}`,
+      `  time to first audio  p50 ${percentile(tally.ttfaMs, 0.5).toFixed(0)} ms, p99 ${percentile(tally.ttfaMs, 0.99).toFixed(0)} ms (${tally.ttfaMs.length} requests)`,
+      `  worker kills         ${kills.count} (SIGKILL, restarted on the same port)`,
+      ...processes.map(
+        (p, i) =>
+          `  RSS ${p.name.padEnd(16)} ${mb(rssAtStart[i])} -> ${mb(rssAtEnd[i])}${p.starts > 1 ? ` (restarted ${p.starts - 1}x: end is the new process)` : ''}`,
+      ),
+      `  result               ${failures.length === 0 ? 'PASS' : `FAIL: ${failures.join('; ')}`}`,
+    ];
+    console.log(lines.join('\n'));
+    process.exitCode = failures.length === 0 ? 0 : 1;
+  }
+  return process.exitCode ?? 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  },
+);
