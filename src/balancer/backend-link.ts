@@ -21,6 +21,8 @@ export interface BackendLink {
   pause(): void;
   resume(): void;
   close(code: number, reason: string): void;
+  /** Drops the connection at once, without the closing handshake a hung worker would never answer. */
+  abort(): void;
 }
 
 /** A worker that answered but would not take the session (full, draining, loading): alive, so not a failure. */
@@ -64,6 +66,7 @@ export function connectBackend(backend: Backend, timeoutMs: number): Promise<{ l
     close: (code, reason) => {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
     },
+    abort: () => ws.terminate(),
   };
   return new Promise((resolve, reject) => {
     let ready = false;

@@ -1,4 +1,4 @@
-import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import { request as httpRequest, validateHeaderValue, Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Logger } from '../logging/logger.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import { sendError, type HttpExchange } from '../transport/http-exchange.js';
@@ -9,12 +9,38 @@ const PASSED_HEADERS = ['content-type', 'cache-control', 'x-sample-rate', 'x-aud
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
+/** Network errors that show the worker itself cannot be reached: proof enough to take it out. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
+
+/**
+ * Sends the request to `backend`. Throws TtsError BAD_MESSAGE at once when Node's HTTP client refuses what the
+ * client sent (a header or path it may not carry): that is the client's fault, never the worker's. The promise
+ * rejects with the network error when the worker fails to answer.
+ */
 function forward(backend: Backend, method: string, path: string, headers: Record<string, string>, body: Uint8Array | undefined): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const upstream = httpRequest(`${backend.httpUrl}${path}`, { method, headers, agent }, resolve);
-    upstream.on('error', reject);
-    upstream.end(body);
-  });
+  let upstream: ClientRequest;
+  let answered!: (response: IncomingMessage) => void;
+  const response = new Promise<IncomingMessage>((resolve) => (answered = resolve));
+  try {
+    upstream = httpRequest(`${backend.httpUrl}${path}`, { method, headers, agent }, answered);
+  } catch (err) {
+    throw new TtsError('BAD_MESSAGE', `the request cannot be forwarded: ${(err as Error).message}`, { cause: err });
+  }
+  const failed = new Promise<never>((_, reject) => upstream.on('error', reject));
+  upstream.end(body);
+  return Promise.race([response, failed]);
+}
+
+/** Header values the client sent that Node's HTTP client would refuse; checked before any worker is involved. */
+function invalidHeader(headers: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      return name;
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -23,7 +49,7 @@ function forward(backend: Backend, method: string, path: string, headers: Record
  */
 export function proxyToWorker(
   http: HttpExchange,
-  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined; onNoBackend: () => void },
+  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined },
 ): void {
   const method = http.method;
   const path = `${http.path}${http.query ? `?${http.query}` : ''}`;
@@ -40,20 +66,26 @@ export function proxyToWorker(
     try {
       const refusal = deps.isAccepting();
       if (refusal) throw refusal;
+      const badHeader = invalidHeader(headers);
+      if (badHeader) throw new TtsError('BAD_MESSAGE', `header '${badHeader}' holds a character HTTP does not allow`);
       const payload = await body;
       const tried = new Set<number>();
       while (!upstream) {
         const backend = deps.pool.pick(tried);
         if (!backend) {
-          deps.onNoBackend();
+          deps.pool.noBackend();
           throw new TtsError('NO_BACKEND', 'no healthy worker can take this request now');
         }
         tried.add(backend.index);
         try {
           upstream = await forward(backend, method, path, headers, payload);
-          if (path.startsWith('/v1/tts')) backend.requests += 1;
+          if (path.startsWith('/v1/tts')) deps.pool.requestStarted(backend);
         } catch (err) {
-          deps.pool.reportFailure(backend, `proxy: ${(err as Error).message}`);
+          if (err instanceof TtsError) throw err;
+          // Only the worker's own failures count against it; a reset may be one dropped connection, so it is checked.
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== undefined && UNREACHABLE.has(code)) deps.pool.reportFailure(backend, `proxy: ${(err as Error).message}`);
+          else deps.pool.suspect(backend, `proxy: ${(err as Error).message}`);
         }
       }
     } catch (err) {

@@ -241,10 +241,37 @@ describe('backend pool: passive reports and pinning', () => {
     const p = pool(t, [a.url, b.url], { maxSessionsPerBackend: 1 });
     await p.checkAll();
     assert.equal(p.pick(new Set([0]))?.index, 1);
-    p.backends[1]!.sessions = 1;
+    p.opened(p.reserveSession(new Set([0]))!);
     assert.equal(p.pick(new Set([0])), undefined);
-    p.backends[0]!.sessions = 1;
+    p.opened(p.reserveSession()!);
     assert.equal(p.pick(), undefined);
+    p.linkClosed(p.backends[0]!);
+    assert.equal(p.pick()?.index, 0);
+  });
+
+  it('regression: sessions still opening count against the cap, so a burst cannot pass it', async (t) => {
+    const a = await fakeWorker(t);
+    const p = pool(t, [a.url], { maxSessionsPerBackend: 2 });
+    await p.checkAll();
+    const first = p.reserveSession();
+    assert.ok(p.reserveSession());
+    assert.equal(p.reserveSession(), undefined, 'two opens in flight fill a cap of 2');
+    p.openAbandoned(first!);
+    assert.ok(p.reserveSession(), 'an abandoned open frees its place');
+  });
+
+  it('suspect keeps a backend whose health check passes, and takes out one whose check fails at once', async (t) => {
+    const a = await fakeWorker(t);
+    const p = pool(t, [a.url], { fall: 3 });
+    await p.checkAll();
+    p.suspect(p.backends[0]!, 'connection dropped (1006)');
+    await a.checked(2);
+    await p.checkAll();
+    assert.equal(p.backends[0]!.state, 'up', 'a healthy worker stays in rotation');
+    a.reply = FAIL;
+    p.suspect(p.backends[0]!, 'connection dropped (1006)');
+    await pollUntil('the failed check to take it out', () => p.backends[0]!.state === 'down');
+    assert.match(p.backends[0]!.lastError!.message, /^connection dropped \(1006\)|^\/health/);
   });
 
   it('derives the HTTP URL from the ws/wss URL', (t) => {
