@@ -31,7 +31,7 @@ export class WorkerRefusal extends TtsError {}
 function refusalOf(backend: Backend, frame: Uint8Array): TtsError {
   try {
     const message = decodeServerMessage(frame);
-    if (message.type === 'error') return new WorkerRefusal(message.code, `${backend.url} refused the session: ${message.message}`, { retryable: true });
+    if (message.type === 'error') return new WorkerRefusal(message.code, `${backend.url} refused the session: ${message.message}`, { retryable: message.retryable });
   } catch {
     // Not a protocol frame at all: treated as a broken worker below.
   }

@@ -174,7 +174,7 @@ export class RelaySession implements SessionHandler {
     const error = new TtsError('NO_BACKEND', 'no healthy worker can take this session now');
     this.deps.pool.noBackend();
     if (!this.readySent) {
-      this.sendToClient(encodeFrame({ type: 'error', code: error.code, message: error.message, retryable: true }));
+      this.sendToClient(encodeFrame({ type: 'error', code: error.code, message: error.message, retryable: error.retryable }));
       this.client.close(1013, 'no backend available');
       return;
     }
@@ -182,7 +182,7 @@ export class RelaySession implements SessionHandler {
     for (const { startId: id } of this.outbox) {
       if (id === undefined) continue;
       this.requests.end(id);
-      this.sendToClient(encodeFrame({ type: 'error', id, code: error.code, message: error.message, retryable: true }));
+      this.sendToClient(encodeFrame({ type: 'error', id, code: error.code, message: error.message, retryable: error.retryable }));
     }
     this.outbox = [];
     this.updateTimers();
