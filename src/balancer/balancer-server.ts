@@ -62,7 +62,7 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   attachMetricsRoute(router, metrics.registry);
   const proxyLogger = logger.child({ component: 'proxy' });
   attachStaticRoutes(router);
-  router.otherwise((http) => proxyToWorker(http, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting }));
+  router.otherwise((http) => proxyToWorker(http, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, progressTimeoutMs: config.progressTimeoutMs, isAccepting }));
 
   const relayLogger = logger.child({ component: 'relay' });
   const activeRequests = () => [...sessions].reduce((n, s) => n + s.activeRequests, 0);

@@ -3,6 +3,7 @@ import type { Logger } from '../logging/logger.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import { sendError, type HttpExchange } from '../transport/http-exchange.js';
 import type { Backend, BackendPool } from './backend-pool.js';
+import { Deadline } from './deadline.js';
 
 /** Response headers a worker sets that the client must see. */
 const PASSED_HEADERS = ['content-type', 'cache-control', 'x-sample-rate', 'x-audio-format', 'retry-after', 'allow', 'etag', 'last-modified', 'content-encoding'];
@@ -17,7 +18,8 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETI
  * client sent (a header or path it may not carry): that is the client's fault, never the worker's. The promise
  * rejects with the network error when the worker fails to answer.
  */
-function forward(backend: Backend, method: string, path: string, headers: Record<string, string>, body: Uint8Array | undefined): Promise<IncomingMessage> {
+function forward(backend: Backend, request: { method: string; path: string; headers: Record<string, string>; body: Uint8Array | undefined; progressTimeoutMs: number }): Promise<IncomingMessage> {
+  const { method, path, headers, body, progressTimeoutMs } = request;
   let upstream: ClientRequest;
   let answered!: (response: IncomingMessage) => void;
   const response = new Promise<IncomingMessage>((resolve) => (answered = resolve));
@@ -26,9 +28,12 @@ function forward(backend: Backend, method: string, path: string, headers: Record
   } catch (err) {
     throw new TtsError('BAD_MESSAGE', `the request cannot be forwarded: ${(err as Error).message}`, { cause: err });
   }
+  // A hung worker (stopped, deadlocked) accepts the connection and never answers: give up on it in time.
+  const silence = new Deadline(progressTimeoutMs, () => upstream.destroy(new Error(`no answer within ${progressTimeoutMs} ms`)));
+  silence.run();
   const failed = new Promise<never>((_, reject) => upstream.on('error', reject));
   upstream.end(body);
-  return Promise.race([response, failed]);
+  return Promise.race([response, failed]).finally(() => silence.stop());
 }
 
 /** Header values the client sent that Node's HTTP client would refuse; checked before any worker is involved. */
@@ -45,11 +50,12 @@ function invalidHeader(headers: Record<string, string>): string | undefined {
 
 /**
  * Proxies an HTTP request (POST /v1/tts, the browser page, …) to the least-loaded worker, streaming the
- * answer back as it comes with backpressure. A worker that cannot be reached is reported and the next one tried.
+ * answer back as it comes with backpressure. A worker that cannot be reached, or stays silent past the progress
+ * deadline before answering, is reported and the next one tried; one silent mid-answer cuts the client's connection.
  */
 export function proxyToWorker(
   http: HttpExchange,
-  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined },
+  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; progressTimeoutMs: number; isAccepting: () => TtsError | undefined },
 ): void {
   const method = http.method;
   const path = `${http.path}${http.query ? `?${http.query}` : ''}`;
@@ -63,6 +69,7 @@ export function proxyToWorker(
 
   void (async () => {
     let upstream: IncomingMessage | undefined;
+    let servedBy: Backend | undefined;
     try {
       const refusal = deps.isAccepting();
       if (refusal) throw refusal;
@@ -78,7 +85,8 @@ export function proxyToWorker(
         }
         tried.add(backend.index);
         try {
-          upstream = await forward(backend, method, path, headers, payload);
+          upstream = await forward(backend, { method, path, headers, body: payload, progressTimeoutMs: deps.progressTimeoutMs });
+          servedBy = backend;
           if (path.startsWith('/v1/tts')) deps.pool.requestStarted(backend);
         } catch (err) {
           if (err instanceof TtsError) throw err;
@@ -106,10 +114,26 @@ export function proxyToWorker(
       if (typeof value === 'string') passed[name] = value;
     }
     http.begin(response.statusCode ?? 502, passed);
+    // Silence from the worker mid-body counts only while the client is not the one holding it up.
+    const stall = new Deadline(deps.progressTimeoutMs, () => {
+      if (servedBy) deps.pool.suspect(servedBy, `proxy: no data for ${deps.progressTimeoutMs} ms mid-answer`);
+      response.destroy();
+      http.kill();
+    });
+    stall.run();
+    let closed = false;
     response.on('data', (chunk: Buffer) => {
+      stall.stop();
       const written = http.write(chunk);
       response.pause();
-      void written.then(() => response.resume());
+      void written.then(() => {
+        response.resume();
+        if (!closed) stall.run();
+      });
+    });
+    response.on('close', () => {
+      closed = true;
+      stall.stop();
     });
     response.on('end', () => http.finish());
     // A worker lost mid-body: cut the client's connection so the body reads as incomplete, never as whole.

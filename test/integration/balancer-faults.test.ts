@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logging/logger.js';
 import type { ErrorMessage } from '../../src/protocol/messages.js';
 import type { WorkerHealth } from '../../src/server/health.js';
 import { longText } from '../helpers/audio.js';
-import { httpRequest, jsonOf } from '../helpers/http.js';
+import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
 import { packEntries } from '../helpers/msgpack-map.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RawStream, summarize, withTimeout, type RequestResult } from '../helpers/raw-stream.js';
@@ -161,6 +161,21 @@ describe('balancer faults (issue 11)', () => {
     const s = await stats(balancer);
     assert.equal(s.totals.replayedRequests, 1);
     assert.equal(s.backends[workers.indexOf(victim)]!.failovers, 1);
+    const metrics = (await httpRequest(`http://127.0.0.1:${balancer.port}/metrics`)).body.toString();
+    assert.match(metrics, /^chatterbox_lb_replayed_requests_total 1$/m, '/metrics reads the same counts as /lb-stats');
+    assert.match(metrics, /^chatterbox_lb_failovers_total 1$/m);
+  });
+
+  it('regression: an HTTP request sent to a stopped worker is answered by another at the progress deadline', async (t) => {
+    const workers = [await startWorker(t), await startWorker(t)];
+    const balancer = await startBalancer(t, workers.map((w) => w.port), { 'progress-timeout-ms': '500' });
+    // Idle workers tie, and ties go to the first.
+    workers[0]!.child.kill('SIGSTOP');
+    const answer = await postJson(`http://127.0.0.1:${balancer.port}/v1/tts`, { text: SENTENCE });
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers['content-type'], 'audio/wav');
+    const s = await stats(balancer);
+    assert.deepEqual(s.backends.map((b) => b.requests), [0, 1], 'served by the second worker');
   });
 
   it('regression: a burst of sessions never passes --max-sessions-per-backend', async (t) => {
