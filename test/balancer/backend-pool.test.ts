@@ -279,3 +279,42 @@ describe('backend pool: passive reports and pinning', () => {
     assert.deepEqual(p.backends.map((b) => b.httpUrl), ['http://10.0.0.5:6093', 'https://gpu.example']);
   });
 });
+
+describe('backend pool: the one owner of backend state', () => {
+  it('regression: every change goes through a pool method and is logged, a draining transition included', async (t) => {
+    const a = await fakeWorker(t);
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({ level: 'debug', format: 'json', destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) } });
+    const p = createBackendPool({ urls: [a.url], healthIntervalMs: 3_600_000, healthTimeoutMs: 500, rise: 1, fall: 3, maxSessionsPerBackend: 10 }, logger);
+    t.after(() => p.stop());
+    await p.checkAll();
+    const backend = p.backends[0]!;
+    p.opened(p.reserveSession()!);
+    p.requestStarted(backend);
+    p.countError(backend, 'UNKNOWN_VOICE');
+    p.countError(backend, 'ENGINE_FAILED');
+    p.failover(backend, 1);
+    p.linkClosed(backend);
+    p.noBackend();
+    p.markDraining(backend, 'worker refused a session: draining');
+    p.reportFailure(backend, 'connect ECONNREFUSED');
+    const messages = lines.map((l) => l.msg);
+    assert.deepEqual(messages, [
+      'backend state changed',
+      'session link opened',
+      'request sent',
+      'request error counted',
+      'request error counted',
+      'failover counted',
+      'session link closed',
+      'no backend could take it',
+      'backend state changed',
+      'backend state changed',
+    ]);
+    assert.deepEqual(lines.filter((l) => l.msg === 'backend state changed').map((l) => l.to), ['up', 'draining', 'down']);
+    assert.deepEqual({ ...backend.errorsByCode }, { ENGINE_FAILED: 1 });
+    assert.deepEqual({ ...backend.clientErrorsByCode }, { UNKNOWN_VOICE: 1 }, "a client's bad request is no error of the worker's");
+    assert.deepEqual({ sessions: backend.sessions, requests: backend.requests, failovers: backend.failovers }, { sessions: 0, requests: 1, failovers: 1 });
+    assert.deepEqual({ ...p.totals }, { noBackend: 1, replayedRequests: 1 });
+  });
+});
