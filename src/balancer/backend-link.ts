@@ -41,7 +41,8 @@ function refusalOf(backend: Backend, frame: Uint8Array): TtsError {
 /**
  * Connects to a worker's stream endpoint and waits for its `ready` frame. Rejects with a WorkerRefusal
  * carrying the worker's code when it answers but refuses (SERVER_BUSY, DRAINING, NOT_READY), and with
- * TtsError NO_BACKEND when it is unreachable or sends no ready in time.
+ * TtsError NO_BACKEND when it is unreachable or sends no ready in time (its cause then has an ECONNREFUSED,
+ * ETIMEDOUT, … code: see isUnreachable) or the connection drops before ready.
  */
 export function connectBackend(backend: Backend, timeoutMs: number): Promise<{ link: BackendLink; ready: Uint8Array }> {
   const url = new URL(backend.url);
@@ -72,12 +73,13 @@ export function connectBackend(backend: Backend, timeoutMs: number): Promise<{ l
     let ready = false;
     const timer = setTimeout(() => {
       ws.terminate();
-      reject(new TtsError('NO_BACKEND', `${backend.url}: no ready frame within ${timeoutMs} ms`));
+      const cause = Object.assign(new Error('no ready frame'), { code: 'ETIMEDOUT' });
+      reject(new TtsError('NO_BACKEND', `${backend.url}: no ready frame within ${timeoutMs} ms`, { cause }));
     }, timeoutMs);
     ws.on('error', (err) => {
       if (!ready) {
         clearTimeout(timer);
-        reject(new TtsError('NO_BACKEND', `${backend.url}: ${err.message}`));
+        reject(new TtsError('NO_BACKEND', `${backend.url}: ${err.message}`, { cause: err }));
       }
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {

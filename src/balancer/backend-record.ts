@@ -79,3 +79,14 @@ export class BackendRecord implements Backend {
 export function isClientFault(code: string): boolean {
   return isErrorCode(code) && ERROR_CODES[code].httpStatus < 500;
 }
+
+/** Network errors that show a worker itself cannot be reached: proof enough to take it out. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
+
+/** True when `err` (or its cause) is a network error that shows the worker cannot be reached at all. */
+export function isUnreachable(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) return true;
+  const cause = (err as { cause?: unknown } | undefined)?.cause;
+  return cause !== undefined && cause !== err && isUnreachable(cause);
+}

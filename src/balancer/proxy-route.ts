@@ -3,15 +3,13 @@ import type { Logger } from '../logging/logger.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import { sendError, type HttpExchange } from '../transport/http-exchange.js';
 import type { Backend, BackendPool } from './backend-pool.js';
+import { isUnreachable } from './backend-record.js';
 import { Deadline } from './deadline.js';
 
 /** Response headers a worker sets that the client must see. */
 const PASSED_HEADERS = ['content-type', 'cache-control', 'x-sample-rate', 'x-audio-format', 'retry-after', 'allow', 'etag', 'last-modified', 'content-encoding'];
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-
-/** Network errors that show the worker itself cannot be reached: proof enough to take it out. */
-const UNREACHABLE = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'ETIMEDOUT', 'EADDRNOTAVAIL']);
 
 /**
  * Sends the request to `backend`. Throws TtsError BAD_MESSAGE at once when Node's HTTP client refuses what the
@@ -91,8 +89,7 @@ export function proxyToWorker(
         } catch (err) {
           if (err instanceof TtsError) throw err;
           // Only the worker's own failures count against it; a reset may be one dropped connection, so it is checked.
-          const code = (err as NodeJS.ErrnoException).code;
-          if (code !== undefined && UNREACHABLE.has(code)) deps.pool.reportFailure(backend, `proxy: ${(err as Error).message}`);
+          if (isUnreachable(err)) deps.pool.reportFailure(backend, `proxy: ${(err as Error).message}`);
           else deps.pool.suspect(backend, `proxy: ${(err as Error).message}`);
         }
       }

@@ -3,6 +3,7 @@ import { decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, pee
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Backend, BackendPool } from './backend-pool.js';
+import { isUnreachable } from './backend-record.js';
 import { WorkerRefusal, connectBackend, type BackendLink, type LinkClosed } from './backend-link.js';
 import { Deadline } from './deadline.js';
 import { RequestTracker } from './request-tracker.js';
@@ -160,8 +161,11 @@ export class RelaySession implements SessionHandler {
           // worker out of rotation (a defect of the original deployment). Only unreachable ones are failures.
           if (err instanceof WorkerRefusal) {
             if (err.code === 'DRAINING') this.deps.pool.markDraining(backend, 'worker refused a session: draining');
-          } else {
+          } else if (isUnreachable(err)) {
             this.deps.pool.reportFailure(backend, toTtsError(err).message);
+          } else {
+            // Dropped before ready: maybe one bad link, maybe a dying worker; its health check decides.
+            this.deps.pool.suspect(backend, toTtsError(err).message);
           }
         }
       }
