@@ -1,5 +1,6 @@
 import type { Logger } from '../logging/logger.js';
 import { BackendRecord, isClientFault, type Backend, type HealthReport } from './backend-record.js';
+import { createProbeAgents, probeHealth } from './health-probe.js';
 import { pickBackend } from './pick-backend.js';
 
 export type { Backend } from './backend-record.js';
@@ -86,6 +87,7 @@ function parseReport(body: unknown): HealthReport | undefined {
 export function createBackendPool(options: BackendPoolOptions, logger: Logger): BackendPool {
   const records = options.urls.map((url, i) => new BackendRecord(i, url, options.maxSessionsPerBackend));
   const totals: PoolTotals = { noBackend: 0, replayedRequests: 0 };
+  const agents = createProbeAgents();
   // Callers hold the read-only view; the index leads back to the record, so no caller can write a field.
   const own = (backend: Backend): BackendRecord => records[backend.index]!;
 
@@ -103,11 +105,11 @@ export function createBackendPool(options: BackendPoolOptions, logger: Logger): 
     let report: HealthReport | undefined;
     let failure: string | undefined;
     try {
-      const response = await fetch(`${backend.httpUrl}/health`, { signal: AbortSignal.timeout(options.healthTimeoutMs) });
-      report = parseReport(await response.json());
-      if (!report) failure = `unreadable /health (HTTP ${response.status})`;
+      const answer = await probeHealth(`${backend.httpUrl}/health`, options.healthTimeoutMs, agents);
+      report = parseReport(answer.body);
+      if (!report) failure = `unreadable /health (HTTP ${answer.status})`;
     } catch (err) {
-      failure = (err as Error).name === 'TimeoutError' ? `/health timed out after ${options.healthTimeoutMs} ms` : `/health failed: ${(err as Error).message}`;
+      failure = (err as Error).message;
     }
     backend.healthLatencyMs = Math.round((performance.now() - t0) * 10) / 10;
     const first = !backend.checked;
@@ -227,6 +229,7 @@ export function createBackendPool(options: BackendPoolOptions, logger: Logger): 
     },
     stop() {
       clearInterval(timer);
+      agents.destroy();
     },
   };
 }
