@@ -166,6 +166,32 @@ describe('balancer faults (issue 11)', () => {
     assert.match(metrics, /^chatterbox_lb_failovers_total 1$/m);
   });
 
+  it('a client that stops reading is no stalled worker: its paused request outlives the progress deadline', async (t) => {
+    const worker = await startWorker(t);
+    const balancer = await startBalancer(t, [worker.port], { 'progress-timeout-ms': '300' });
+    const stream = await open(t, balancer);
+    const firstAudio = stream.waitFor((f) => f.type === 'audio' && f.id === 'slow');
+    stream.send({ type: 'start', id: 'slow', text: longText(100), voice: 'kal16', params: { speed: 0.5 }, format: 'f32le' });
+    await firstAudio;
+    stream.ws.pause();
+    // The relay has paused the worker link once the bytes relayed stop growing for a second (over three deadlines).
+    let last = -1;
+    let unchanged = 0;
+    await pollUntil('the relay to stall on the non-reading client', async () => {
+      const relayed = (await stats(balancer)).totals.bytesRelayed;
+      unchanged = relayed === last ? unchanged + 1 : 0;
+      last = relayed;
+      return unchanged >= 10;
+    }, { intervalMs: 100, timeoutMs: 20_000 });
+    stream.send({ type: 'cancel', id: 'slow' });
+    stream.ws.resume();
+    const result = await stream.result('slow');
+    assert.equal(result.end.type, 'done', 'cancelled by the client, not failed by the balancer');
+    const s = await stats(balancer);
+    assert.equal(s.totals.failovers, 0);
+    assert.deepEqual(s.backends[0]!.errorsByCode, {});
+  });
+
   it('regression: an HTTP request sent to a stopped worker is answered by another at the progress deadline', async (t) => {
     const workers = [await startWorker(t), await startWorker(t)];
     const balancer = await startBalancer(t, workers.map((w) => w.port), { 'progress-timeout-ms': '500' });
