@@ -1,10 +1,11 @@
 import type { Logger } from '../logging/logger.js';
-import { decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, peekFrameType } from '../protocol/codec.js';
+import { decodeServerMessage, encodeFrame, peekFrameId, peekFrameType } from '../protocol/codec.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Backend, BackendPool } from './backend-pool.js';
 import { isUnreachable } from './backend-record.js';
 import { WorkerRefusal, connectBackend, type BackendLink, type LinkClosed } from './backend-link.js';
+import { clientFrameType, peekStartId } from './client-frame.js';
 import { Deadline } from './deadline.js';
 import { RequestTracker } from './request-tracker.js';
 
@@ -316,28 +317,5 @@ export class RelaySession implements SessionHandler {
       this.link?.resume();
       this.updateTimers();
     });
-  }
-}
-
-/**
- * A client frame's type: read from its first key when `type` comes first (as our clients write it), else decoded,
- * since the protocol does not fix the key order. Undefined for a frame the worker will refuse.
- */
-function clientFrameType(frame: Uint8Array): string | undefined {
-  const type = peekFrameType(frame);
-  if (type !== undefined) return type;
-  try {
-    return decodeClientMessage(frame).type;
-  } catch {
-    return undefined;
-  }
-}
-
-function peekStartId(frame: Uint8Array): string | undefined {
-  try {
-    const message = decodeClientMessage(frame);
-    return message.type === 'start' ? message.id : undefined;
-  } catch {
-    return undefined;
   }
 }
