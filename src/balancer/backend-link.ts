@@ -21,6 +21,8 @@ export interface BackendLink {
   pause(): void;
   resume(): void;
   close(code: number, reason: string): void;
+  /** Drops the connection at once, without the closing handshake a hung worker would never answer. */
+  abort(): void;
 }
 
 /** A worker that answered but would not take the session (full, draining, loading): alive, so not a failure. */
@@ -29,7 +31,8 @@ export class WorkerRefusal extends TtsError {}
 function refusalOf(backend: Backend, frame: Uint8Array): TtsError {
   try {
     const message = decodeServerMessage(frame);
-    if (message.type === 'error') return new WorkerRefusal(message.code, `${backend.url} refused the session: ${message.message}`, { retryable: true });
+    if (message.type === 'error')
+      return new WorkerRefusal(message.code, `${backend.url} refused the session: ${message.message}`, { retryable: message.retryable });
   } catch {
     // Not a protocol frame at all: treated as a broken worker below.
   }
@@ -39,7 +42,8 @@ function refusalOf(backend: Backend, frame: Uint8Array): TtsError {
 /**
  * Connects to a worker's stream endpoint and waits for its `ready` frame. Rejects with a WorkerRefusal
  * carrying the worker's code when it answers but refuses (SERVER_BUSY, DRAINING, NOT_READY), and with
- * TtsError NO_BACKEND when it is unreachable or sends no ready in time.
+ * TtsError NO_BACKEND when it is unreachable or sends no ready in time (its cause then has an ECONNREFUSED,
+ * ETIMEDOUT, … code: see isUnreachable) or the connection drops before ready.
  */
 export function connectBackend(backend: Backend, timeoutMs: number): Promise<{ link: BackendLink; ready: Uint8Array }> {
   const url = new URL(backend.url);
@@ -64,17 +68,19 @@ export function connectBackend(backend: Backend, timeoutMs: number): Promise<{ l
     close: (code, reason) => {
       if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, reason);
     },
+    abort: () => ws.terminate(),
   };
   return new Promise((resolve, reject) => {
     let ready = false;
     const timer = setTimeout(() => {
       ws.terminate();
-      reject(new TtsError('NO_BACKEND', `${backend.url}: no ready frame within ${timeoutMs} ms`));
+      const cause = Object.assign(new Error('no ready frame'), { code: 'ETIMEDOUT' });
+      reject(new TtsError('NO_BACKEND', `${backend.url}: no ready frame within ${timeoutMs} ms`, { cause }));
     }, timeoutMs);
     ws.on('error', (err) => {
       if (!ready) {
         clearTimeout(timer);
-        reject(new TtsError('NO_BACKEND', `${backend.url}: ${err.message}`));
+        reject(new TtsError('NO_BACKEND', `${backend.url}: ${err.message}`, { cause: err }));
       }
     });
     ws.on('message', (data: Buffer, isBinary: boolean) => {

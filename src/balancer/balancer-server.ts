@@ -34,10 +34,7 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   const pool = createBackendPool({ ...config, urls: [...config.backends] }, logger.child({ component: 'pool' }));
   await pool.checkAll();
   const sessions = new Set<RelaySession>();
-  const metrics = createBalancerMetrics(
-    () => pool.backends,
-    () => sessions.size,
-  );
+  const metrics = createBalancerMetrics(pool, () => sessions.size);
   let draining = false;
   const isAccepting = () => (draining ? new TtsError('DRAINING', 'balancer is shutting down') : undefined);
 
@@ -51,7 +48,15 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
 
   let sessionCount = () => 0;
   const clientBufferedBytes = () => [...sessions].reduce((n, s) => n + s.bufferedBytes, 0);
-  const stats = () => describeStats({ backends: pool.backends, sessions: sessionCount(), clientBufferedBytes: clientBufferedBytes(), draining, startedAtMs });
+  const stats = () =>
+    describeStats({
+      backends: pool.backends,
+      poolTotals: pool.totals,
+      sessions: sessionCount(),
+      clientBufferedBytes: clientBufferedBytes(),
+      draining,
+      startedAtMs,
+    });
   const router = createHttpRouter();
   router.on('GET', '/health', (http) => {
     const s = stats();
@@ -75,7 +80,7 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   const proxyLogger = logger.child({ component: 'proxy' });
   attachStaticRoutes(router);
   router.otherwise((http) =>
-    proxyToWorker(http, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, isAccepting, onNoBackend: metrics.noBackend }),
+    proxyToWorker(http, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, progressTimeoutMs: config.progressTimeoutMs, isAccepting }),
   );
 
   const relayLogger = logger.child({ component: 'relay' });
@@ -94,13 +99,7 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
         isAccepting,
         logger: relayLogger,
         createSession: (connection) => {
-          const session: RelaySession = new RelaySession(connection, {
-            pool,
-            options: config,
-            logger: relayLogger,
-            metrics,
-            onClosed: () => sessions.delete(session),
-          });
+          const session: RelaySession = new RelaySession(connection, { pool, options: config, logger: relayLogger, onClosed: () => sessions.delete(session) });
           sessions.add(session);
           return session;
         },

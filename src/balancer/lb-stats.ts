@@ -1,5 +1,5 @@
 import { VERSION } from '../version.js';
-import type { Backend } from './backend-pool.js';
+import type { Backend, PoolTotals } from './backend-pool.js';
 
 /** `/lb-stats` body: per backend and totals. */
 export interface LbStats {
@@ -11,7 +11,17 @@ export interface LbStats {
   clientBufferedBytes: number;
   healthyBackends: number;
   totalBackends: number;
-  totals: { requests: number; framesRelayed: number; bytesRelayed: number; failovers: number; errors: number };
+  /** `errors` are the workers' own (5xx kinds); `clientErrors` those a client's request caused (4xx kinds). */
+  totals: {
+    requests: number;
+    framesRelayed: number;
+    bytesRelayed: number;
+    failovers: number;
+    errors: number;
+    clientErrors: number;
+    noBackend: number;
+    replayedRequests: number;
+  };
   backends: Array<{
     url: string;
     state: Backend['state'];
@@ -19,6 +29,7 @@ export interface LbStats {
     loadScore: number;
     requests: number;
     errorsByCode: Record<string, number>;
+    clientErrorsByCode: Record<string, number>;
     lastError: Backend['lastError'] | null;
     healthLatencyMs: number | null;
     framesRelayed: number;
@@ -31,6 +42,7 @@ export interface LbStats {
 /** Collects the balancer's state for /lb-stats and /health. */
 export function describeStats(state: {
   backends: readonly Backend[];
+  poolTotals: Readonly<PoolTotals>;
   sessions: number;
   clientBufferedBytes: number;
   draining: boolean;
@@ -52,6 +64,9 @@ export function describeStats(state: {
       bytesRelayed: sum((b) => b.bytesRelayed),
       failovers: sum((b) => b.failovers),
       errors: sum((b) => Object.values(b.errorsByCode).reduce((n, c) => n + c, 0)),
+      clientErrors: sum((b) => Object.values(b.clientErrorsByCode).reduce((n, c) => n + c, 0)),
+      noBackend: state.poolTotals.noBackend,
+      replayedRequests: state.poolTotals.replayedRequests,
     },
     backends: state.backends.map((b) => ({
       url: b.url,
@@ -60,6 +75,7 @@ export function describeStats(state: {
       loadScore: Math.round(b.loadScore * 1000) / 1000,
       requests: b.requests,
       errorsByCode: { ...b.errorsByCode },
+      clientErrorsByCode: { ...b.clientErrorsByCode },
       lastError: b.lastError ?? null,
       healthLatencyMs: b.healthLatencyMs ?? null,
       framesRelayed: b.framesRelayed,

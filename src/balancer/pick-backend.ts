@@ -10,6 +10,8 @@ export interface BackendLoad {
   pinnedSinceReport: number;
   /** Sessions this balancer has open to it now. */
   sessions: number;
+  /** Sessions this balancer is opening to it now (picked, not yet connected): they count against the cap. */
+  opening?: number;
   /** Most sessions this balancer may open to it. */
   maxSessions: number;
 }
@@ -24,13 +26,13 @@ export function loadScore(backend: BackendLoad): number {
 }
 
 /**
- * Index of the up backend with the lowest load score and room under its session cap; ties go to
+ * Index of the up backend with the lowest load score and room under its session cap (open and opening); ties go to
  * fewer open sessions, then the lower index. Undefined when none can take a session. Skips `exclude`.
  */
 export function pickBackend(backends: readonly BackendLoad[], exclude: ReadonlySet<number> = new Set()): number | undefined {
   let best: number | undefined;
   for (const [i, backend] of backends.entries()) {
-    if (backend.state !== 'up' || backend.sessions >= backend.maxSessions || exclude.has(i)) continue;
+    if (backend.state !== 'up' || backend.sessions + (backend.opening ?? 0) >= backend.maxSessions || exclude.has(i)) continue;
     if (best === undefined) {
       best = i;
       continue;

@@ -1,8 +1,10 @@
-import { request as httpRequest, Agent, type IncomingMessage } from 'node:http';
+import { request as httpRequest, validateHeaderValue, Agent, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Logger } from '../logging/logger.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import { sendError, type HttpExchange } from '../transport/http-exchange.js';
 import type { Backend, BackendPool } from './backend-pool.js';
+import { isUnreachable } from './backend-record.js';
+import { Deadline } from './deadline.js';
 
 /** Response headers a worker sets that the client must see. */
 const PASSED_HEADERS = [
@@ -19,21 +21,52 @@ const PASSED_HEADERS = [
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
-function forward(backend: Backend, method: string, path: string, headers: Record<string, string>, body: Uint8Array | undefined): Promise<IncomingMessage> {
-  return new Promise((resolve, reject) => {
-    const upstream = httpRequest(`${backend.httpUrl}${path}`, { method, headers, agent }, resolve);
-    upstream.on('error', reject);
-    upstream.end(body);
-  });
+/**
+ * Sends the request to `backend`. Throws TtsError BAD_MESSAGE at once when Node's HTTP client refuses what the
+ * client sent (a header or path it may not carry): that is the client's fault, never the worker's. The promise
+ * rejects with the network error when the worker fails to answer.
+ */
+function forward(
+  backend: Backend,
+  request: { method: string; path: string; headers: Record<string, string>; body: Uint8Array | undefined; progressTimeoutMs: number },
+): Promise<IncomingMessage> {
+  const { method, path, headers, body, progressTimeoutMs } = request;
+  let upstream: ClientRequest;
+  let answered!: (response: IncomingMessage) => void;
+  const response = new Promise<IncomingMessage>((resolve) => (answered = resolve));
+  try {
+    upstream = httpRequest(`${backend.httpUrl}${path}`, { method, headers, agent }, answered);
+  } catch (err) {
+    throw new TtsError('BAD_MESSAGE', `the request cannot be forwarded: ${(err as Error).message}`, { cause: err });
+  }
+  // A hung worker (stopped, deadlocked) accepts the connection and never answers: give up on it in time.
+  const silence = new Deadline(progressTimeoutMs, () => upstream.destroy(new Error(`no answer within ${progressTimeoutMs} ms`)));
+  silence.run();
+  const failed = new Promise<never>((_, reject) => upstream.on('error', reject));
+  upstream.end(body);
+  return Promise.race([response, failed]).finally(() => silence.stop());
+}
+
+/** Header values the client sent that Node's HTTP client would refuse; checked before any worker is involved. */
+function invalidHeader(headers: Record<string, string>): string | undefined {
+  for (const [name, value] of Object.entries(headers)) {
+    try {
+      validateHeaderValue(name, value);
+    } catch {
+      return name;
+    }
+  }
+  return undefined;
 }
 
 /**
  * Proxies an HTTP request (POST /v1/tts, the browser page, …) to the least-loaded worker, streaming the
- * answer back as it comes with backpressure. A worker that cannot be reached is reported and the next one tried.
+ * answer back as it comes with backpressure. A worker that cannot be reached, or stays silent past the progress
+ * deadline before answering, is reported and the next one tried; one silent mid-answer cuts the client's connection.
  */
 export function proxyToWorker(
   http: HttpExchange,
-  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined; onNoBackend: () => void },
+  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; progressTimeoutMs: number; isAccepting: () => TtsError | undefined },
 ): void {
   const method = http.method;
   const path = `${http.path}${http.query ? `?${http.query}` : ''}`;
@@ -47,23 +80,30 @@ export function proxyToWorker(
 
   void (async () => {
     let upstream: IncomingMessage | undefined;
+    let servedBy: Backend | undefined;
     try {
       const refusal = deps.isAccepting();
       if (refusal) throw refusal;
+      const badHeader = invalidHeader(headers);
+      if (badHeader) throw new TtsError('BAD_MESSAGE', `header '${badHeader}' holds a character HTTP does not allow`);
       const payload = await body;
       const tried = new Set<number>();
       while (!upstream) {
         const backend = deps.pool.pick(tried);
         if (!backend) {
-          deps.onNoBackend();
+          deps.pool.noBackend();
           throw new TtsError('NO_BACKEND', 'no healthy worker can take this request now');
         }
         tried.add(backend.index);
         try {
-          upstream = await forward(backend, method, path, headers, payload);
-          if (path.startsWith('/v1/tts')) backend.requests += 1;
+          upstream = await forward(backend, { method, path, headers, body: payload, progressTimeoutMs: deps.progressTimeoutMs });
+          servedBy = backend;
+          if (path.startsWith('/v1/tts')) deps.pool.requestStarted(backend);
         } catch (err) {
-          deps.pool.reportFailure(backend, `proxy: ${(err as Error).message}`);
+          if (err instanceof TtsError) throw err;
+          // Only the worker's own failures count against it; a reset may be one dropped connection, so it is checked.
+          if (isUnreachable(err)) deps.pool.reportFailure(backend, `proxy: ${(err as Error).message}`);
+          else deps.pool.suspect(backend, `proxy: ${(err as Error).message}`);
         }
       }
     } catch (err) {
@@ -84,10 +124,26 @@ export function proxyToWorker(
       if (typeof value === 'string') passed[name] = value;
     }
     http.begin(response.statusCode ?? 502, passed);
+    // Silence from the worker mid-body counts only while the client is not the one holding it up.
+    const stall = new Deadline(deps.progressTimeoutMs, () => {
+      if (servedBy) deps.pool.suspect(servedBy, `proxy: no data for ${deps.progressTimeoutMs} ms mid-answer`);
+      response.destroy();
+      http.kill();
+    });
+    stall.run();
+    let closed = false;
     response.on('data', (chunk: Buffer) => {
+      stall.stop();
       const written = http.write(chunk);
       response.pause();
-      void written.then(() => response.resume());
+      void written.then(() => {
+        response.resume();
+        if (!closed) stall.run();
+      });
+    });
+    response.on('close', () => {
+      closed = true;
+      stall.stop();
     });
     response.on('end', () => http.finish());
     // A worker lost mid-body: cut the client's connection so the body reads as incomplete, never as whole.

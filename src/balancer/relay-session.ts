@@ -1,16 +1,17 @@
 import type { Logger } from '../logging/logger.js';
-import { decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, peekFrameType } from '../protocol/codec.js';
+import { decodeServerMessage, encodeFrame, peekFrameId, peekFrameType } from '../protocol/codec.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Backend, BackendPool } from './backend-pool.js';
+import { isUnreachable } from './backend-record.js';
 import { WorkerRefusal, connectBackend, type BackendLink, type LinkClosed } from './backend-link.js';
-import type { BalancerMetrics } from './balancer-metrics.js';
+import { clientFrameType, peekStartId } from './client-frame.js';
+import { Deadline } from './deadline.js';
 import { RequestTracker } from './request-tracker.js';
 
 /** A frame waiting for a worker link; `startId` names the request when it is a tracked start. */
 interface Pending {
   frame: Uint8Array;
-  isStart: boolean;
   startId: string | undefined;
 }
 
@@ -21,6 +22,10 @@ export interface RelayOptions {
   connectTimeoutMs: number;
   /** Client send buffer at which the worker link is paused, in bytes. */
   sendHighWaterBytes: number;
+  /** With requests in flight and the client reading, a worker link silent this long has stalled, in ms (0: never). */
+  progressTimeoutMs: number;
+  /** A worker link with no request in flight is closed after this long, so idle sessions hold no worker connection, in ms. */
+  linkIdleMs: number;
 }
 
 /**
@@ -37,11 +42,16 @@ export class RelaySession implements SessionHandler {
   private readonly requests = new RequestTracker();
   /** Frames waiting for a worker link, in order. */
   private outbox: Pending[] = [];
+  private readonly progress: Deadline;
+  private readonly idleLink: Deadline;
 
   constructor(
     private readonly client: FrameConnection,
-    private readonly deps: { pool: BackendPool; options: RelayOptions; logger: Logger; metrics: BalancerMetrics; onClosed?: () => void },
-  ) {}
+    private readonly deps: { pool: BackendPool; options: RelayOptions; logger: Logger; onClosed?: () => void },
+  ) {
+    this.progress = new Deadline(deps.options.progressTimeoutMs, () => this.stalled());
+    this.idleLink = new Deadline(Math.max(1, deps.options.linkIdleMs), () => this.releaseIdleLink());
+  }
 
   /** Requests started and not yet ended. */
   get activeRequests(): number {
@@ -66,11 +76,12 @@ export class RelaySession implements SessionHandler {
     }
     const type = clientFrameType(bytes);
     const startId = this.requests.fromClient(bytes, type);
-    if (this.link) this.forwardToWorker(this.link, bytes, type === 'start');
+    if (this.link) this.forwardToWorker(this.link, bytes, startId);
     else {
-      this.outbox.push({ frame: bytes, isStart: type === 'start', startId });
+      this.outbox.push({ frame: bytes, startId });
       if (!this.attaching && this.readySent) void this.attach(new Set());
     }
+    this.updateTimers();
   }
 
   closed(): void {
@@ -79,11 +90,42 @@ export class RelaySession implements SessionHandler {
     this.detach();
     this.requests.clear();
     this.outbox = [];
+    this.updateTimers();
   }
 
-  private forwardToWorker(link: BackendLink, bytes: Uint8Array, isStart: boolean): void {
-    if (isStart) link.backend.requests += 1;
+  private forwardToWorker(link: BackendLink, bytes: Uint8Array, startId: string | undefined): void {
+    if (startId !== undefined) this.deps.pool.requestStarted(link.backend);
     link.send(bytes);
+  }
+
+  /**
+   * The progress deadline runs while requests are in flight on a link and the client reads (a paused link is
+   * silent by our own doing); the idle deadline runs while a link carries nothing.
+   */
+  private updateTimers(): void {
+    const inFlight = this.link !== undefined && this.requests.size > 0;
+    if (inFlight && !this.paused) this.progress.run();
+    else this.progress.stop();
+    if (this.link !== undefined && this.requests.size === 0 && this.outbox.length === 0) this.idleLink.run();
+    else this.idleLink.stop();
+  }
+
+  /** No frame from the worker for the progress deadline: treat it as lost (a hung or stopped process). */
+  private stalled(): void {
+    const link = this.link;
+    if (!link || this.clientGone) return;
+    const why = `no frame for ${this.progress.ms} ms with requests in flight`;
+    this.deps.logger.warn({ backend: link.backend.url, requests: this.requests.size }, 'worker link stalled; failing over');
+    this.deps.pool.suspect(link.backend, why);
+    link.abort();
+    this.failOver(link, why, `the worker serving this request sent nothing for ${this.progress.ms} ms after its audio started`);
+  }
+
+  /** Idle sessions hold no worker connection: the next request attaches again (a worker's connections are few). */
+  private releaseIdleLink(): void {
+    if (!this.link || this.requests.size > 0 || this.outbox.length > 0 || this.attaching) return;
+    this.deps.logger.debug({ backend: this.link.backend.url }, 'idle worker link released');
+    this.detach();
   }
 
   /** Picks a worker and connects, trying the others if one refuses; then flushes the outbox. */
@@ -91,16 +133,17 @@ export class RelaySession implements SessionHandler {
     this.attaching = true;
     try {
       for (;;) {
-        const backend = this.deps.pool.pick(exclude);
+        const backend = this.deps.pool.reserveSession(exclude);
         if (!backend) return this.noBackend();
         try {
           const { link, ready } = await connectBackend(backend, this.deps.options.connectTimeoutMs);
           if (this.clientGone) {
+            this.deps.pool.openAbandoned(backend);
             link.close(1000, 'client left');
             return;
           }
           this.link = link;
-          backend.sessions += 1;
+          this.deps.pool.opened(backend);
           // The client may still be reading slowly from before a failover: the new link waits with it.
           if (this.paused) link.pause();
           this.deps.logger.debug({ backend: backend.url }, 'session pinned');
@@ -110,17 +153,22 @@ export class RelaySession implements SessionHandler {
           }
           const outbox = this.outbox;
           this.outbox = [];
-          for (const pending of outbox) this.forwardToWorker(link, pending.frame, pending.isStart);
+          for (const pending of outbox) this.forwardToWorker(link, pending.frame, pending.startId);
           link.start({ onFrame: (frame) => this.fromWorker(link, frame), onClose: (closed) => this.workerClosed(link, closed) });
+          this.updateTimers();
           return;
         } catch (err) {
           exclude.add(backend.index);
+          this.deps.pool.openAbandoned(backend);
           // A worker that refused is alive and says so in /health: marking it down would take a merely busy
           // worker out of rotation (a defect of the original deployment). Only unreachable ones are failures.
           if (err instanceof WorkerRefusal) {
-            if (err.code === 'DRAINING') backend.state = 'draining';
-          } else {
+            if (err.code === 'DRAINING') this.deps.pool.markDraining(backend, 'worker refused a session: draining');
+          } else if (isUnreachable(err)) {
             this.deps.pool.reportFailure(backend, toTtsError(err).message);
+          } else {
+            // Dropped before ready: maybe one bad link, maybe a dying worker; its health check decides.
+            this.deps.pool.suspect(backend, toTtsError(err).message);
           }
         }
       }
@@ -131,9 +179,9 @@ export class RelaySession implements SessionHandler {
 
   private noBackend(): void {
     const error = new TtsError('NO_BACKEND', 'no healthy worker can take this session now');
-    this.deps.metrics.noBackend();
+    this.deps.pool.noBackend();
     if (!this.readySent) {
-      this.sendToClient(encodeFrame({ type: 'error', code: error.code, message: error.message, retryable: true }));
+      this.sendToClient(encodeFrame({ type: 'error', code: error.code, message: error.message, retryable: error.retryable }));
       this.client.close(1013, 'no backend available');
       return;
     }
@@ -141,22 +189,23 @@ export class RelaySession implements SessionHandler {
     for (const { startId: id } of this.outbox) {
       if (id === undefined) continue;
       this.requests.end(id);
-      this.sendToClient(encodeFrame({ type: 'error', id, code: error.code, message: error.message, retryable: true }));
+      this.sendToClient(encodeFrame({ type: 'error', id, code: error.code, message: error.message, retryable: error.retryable }));
     }
     this.outbox = [];
+    this.updateTimers();
   }
 
   // `link` is passed in: frames of a link already replaced must not touch the new one.
   private fromWorker(link: BackendLink, frame: Uint8Array): void {
     if (link !== this.link) return;
     const backend = link.backend;
-    backend.framesRelayed += 1;
-    backend.bytesRelayed += frame.byteLength;
-    this.deps.metrics.relayed(frame.byteLength);
+    this.progress.touch();
+    this.deps.pool.relayed(backend, frame.byteLength);
     const type = peekFrameType(frame);
     if (type === 'ready') return;
     if (this.mustObserve(type, frame) && this.observe(backend, frame) === 'moved') return;
     this.sendToClient(frame);
+    if (type !== 'audio') this.updateTimers();
   }
 
   /** Audio passes through undecoded unless its request still waits for its first audio frame. */
@@ -181,7 +230,7 @@ export class RelaySession implements SessionHandler {
       this.requests.end(message.id);
     } else if (message.type === 'error') {
       if (message.id !== undefined && message.code === 'DRAINING' && this.moveOffDrainingWorker(backend, message.id)) return 'moved';
-      backend.countError(message.code);
+      this.deps.pool.countError(backend, message.code);
       if (message.id !== undefined) this.requests.end(message.id);
     }
     return 'forward';
@@ -195,9 +244,9 @@ export class RelaySession implements SessionHandler {
   private moveOffDrainingWorker(backend: Backend, id: string): boolean {
     const start = this.requests.soleUnstarted(id);
     if (!start) return false;
-    backend.state = 'draining';
+    this.deps.pool.markDraining(backend, 'worker refused a request: draining');
     this.detach();
-    this.outbox.unshift({ frame: start, isStart: true, startId: id });
+    this.outbox.unshift({ frame: start, startId: id });
     this.deps.logger.info({ backend: backend.url }, 'worker draining; session moved');
     void this.attach(new Set([backend.index]));
     return true;
@@ -205,34 +254,45 @@ export class RelaySession implements SessionHandler {
 
   private workerClosed(link: BackendLink, closed: LinkClosed): void {
     if (link !== this.link || this.clientGone) return;
-    this.detach();
     const backend = link.backend;
     if (!WORKER_GONE.has(closed.code)) {
+      this.detach();
       this.client.close(closed.code, closed.reason);
       return;
     }
     if (this.requests.size === 0) {
       // Nothing in flight: the worker may just have timed out an idle link (uWS drops it with no close frame,
       // 1006) while the client kept its own connection alive. Not a worker failure; the next request re-attaches.
+      this.detach();
+      this.updateTimers();
       this.deps.logger.debug({ backend: backend.url, code: closed.code }, 'idle worker link closed');
       return;
     }
-    if (closed.abnormal) this.deps.pool.reportFailure(backend, `connection dropped (${closed.code})`);
+    // One dropped link is no proof the worker is down (issue 11): its health check decides, at once.
+    if (closed.abnormal) this.deps.pool.suspect(backend, `connection dropped (${closed.code})`);
+    this.failOver(link, `link closed (${closed.code})`, 'the worker serving this request was lost after its audio started');
+  }
+
+  /**
+   * Leaves `link`'s worker: requests that sent audio end with BACKEND_LOST, those the client cancelled end as
+   * cancelled, and the rest are replayed on another worker, unseen by the client.
+   */
+  private failOver(link: BackendLink, why: string, lostMessage: string): void {
+    this.detach();
+    const backend = link.backend;
     const plan = this.requests.planFailover();
     for (const id of plan.lost) {
-      backend.countError('BACKEND_LOST');
-      this.sendToClient(
-        encodeFrame({ type: 'error', id, code: 'BACKEND_LOST', message: 'the worker serving this request was lost after its audio started', retryable: true }),
-      );
+      this.deps.pool.countError(backend, 'BACKEND_LOST');
+      this.sendToClient(encodeFrame({ type: 'error', id, code: 'BACKEND_LOST', message: lostMessage, retryable: true }));
     }
     for (const id of plan.cancelled) {
       this.sendToClient(encodeFrame({ type: 'done', id, chunks: 0, samples: 0, cancelled: true, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } }));
     }
-    backend.failovers += 1;
-    this.deps.metrics.failover(plan.replay.length);
-    this.deps.logger.warn({ backend: backend.url, code: closed.code, replayed: plan.replay.length }, 'worker lost; failing over');
-    const replayed = plan.replay.map((frame) => ({ frame, isStart: true, startId: peekStartId(frame) }));
+    this.deps.pool.failover(backend, plan.replay.length);
+    this.deps.logger.warn({ backend: backend.url, why, replayed: plan.replay.length }, 'worker lost; failing over');
+    const replayed = plan.replay.map((frame) => ({ frame, startId: peekStartId(frame) }));
     this.outbox = [...replayed, ...this.outbox.filter((pending) => !plan.replay.includes(pending.frame))];
+    this.updateTimers();
     if (this.outbox.length > 0) void this.attach(new Set([backend.index]));
   }
 
@@ -240,7 +300,7 @@ export class RelaySession implements SessionHandler {
     const link = this.link;
     if (!link) return;
     this.link = undefined;
-    link.backend.sessions -= 1;
+    this.deps.pool.linkClosed(link.backend);
     link.close(1000, 'session ended');
   }
 
@@ -252,33 +312,12 @@ export class RelaySession implements SessionHandler {
     if (!link) return;
     this.paused = true;
     link.pause();
+    this.updateTimers();
     void this.client.waitWritable().then(() => {
       this.paused = false;
       // The link may have been replaced meanwhile (failover): resume the current one.
       this.link?.resume();
+      this.updateTimers();
     });
-  }
-}
-
-/**
- * A client frame's type: read from its first key when `type` comes first (as our clients write it), else decoded,
- * since the protocol does not fix the key order. Undefined for a frame the worker will refuse.
- */
-function clientFrameType(frame: Uint8Array): string | undefined {
-  const type = peekFrameType(frame);
-  if (type !== undefined) return type;
-  try {
-    return decodeClientMessage(frame).type;
-  } catch {
-    return undefined;
-  }
-}
-
-function peekStartId(frame: Uint8Array): string | undefined {
-  try {
-    const message = decodeClientMessage(frame);
-    return message.type === 'start' ? message.id : undefined;
-  } catch {
-    return undefined;
   }
 }

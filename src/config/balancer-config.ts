@@ -102,6 +102,25 @@ export const BALANCER_SETTINGS = {
     max: 67_108_864,
     description: 'Client send buffer at which the worker link pauses, in bytes.',
   },
+  progressTimeoutMs: {
+    flag: 'progress-timeout-ms',
+    env: 'CHATTERBOX_LB_PROGRESS_TIMEOUT_MS',
+    kind: 'int',
+    default: 20_000,
+    min: 0,
+    max: 3_600_000,
+    description:
+      'A worker that sends nothing this long while requests are in flight (and the client reads) has stalled: requests with no audio yet are replayed elsewhere, the rest end with BACKEND_LOST, in ms (0: never).',
+  },
+  linkIdleMs: {
+    flag: 'link-idle-ms',
+    env: 'CHATTERBOX_LB_LINK_IDLE_MS',
+    kind: 'int',
+    default: 10_000,
+    min: 0,
+    max: 3_600_000,
+    description: 'A session’s worker connection with no request in flight is closed after this long (the next request opens one), in ms.',
+  },
   drainTimeoutSec: {
     flag: 'drain-timeout',
     env: 'CHATTERBOX_LB_DRAIN_TIMEOUT_SEC',

@@ -24,7 +24,23 @@ function unpack(bytes: Uint8Array): Record<string, unknown> {
   if (proto !== Object.prototype && proto !== null) {
     throw new TtsError('BAD_FRAME', 'frame must be a msgpack map');
   }
+  // A repeated key keeps its last value here but its first in a relay's peek, so the two would disagree on what
+  // the frame is (a start that escapes the balancer's tracking, issue 11): such a frame means nothing, refuse it.
+  if (Object.keys(value as object).length !== mapEntryCount(bytes)) {
+    throw new TtsError('BAD_FRAME', 'frame repeats a key');
+  }
   return value as Record<string, unknown>;
+}
+
+/** The entry count a msgpack map's header declares (fixmap, map16 or map32), or -1 when the frame is no map. */
+function mapEntryCount(bytes: Uint8Array): number {
+  const head = bytes[0];
+  if (head === undefined) return -1;
+  if (head >= 0x80 && head <= 0x8f) return head - 0x80;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (head === 0xde && bytes.byteLength >= 3) return view.getUint16(1);
+  if (head === 0xdf && bytes.byteLength >= 5) return view.getUint32(1);
+  return -1;
 }
 
 /** A frame's `type` for an error message; String() would throw on a map whose toString and valueOf are not functions. */

@@ -120,7 +120,7 @@ describe('backend pool: active checks', () => {
     assert.equal(await check(p), 'up', '2 failures');
     assert.equal(await check(p), 'down', '3 failures in a row');
     assert.equal(p.healthy, 0);
-    assert.match(p.backends[0]!.lastError!.message, /^\/health failed: /);
+    assert.match(p.backends[0]!.lastError!.message, /^unreadable \/health \(HTTP 500\)/);
   });
 
   it('a down backend comes back only after `rise` good checks in a row', async (t) => {
@@ -258,10 +258,37 @@ describe('backend pool: passive reports and pinning', () => {
     const p = pool(t, [a.url, b.url], { maxSessionsPerBackend: 1 });
     await p.checkAll();
     assert.equal(p.pick(new Set([0]))?.index, 1);
-    p.backends[1]!.sessions = 1;
+    p.opened(p.reserveSession(new Set([0]))!);
     assert.equal(p.pick(new Set([0])), undefined);
-    p.backends[0]!.sessions = 1;
+    p.opened(p.reserveSession()!);
     assert.equal(p.pick(), undefined);
+    p.linkClosed(p.backends[0]!);
+    assert.equal(p.pick()?.index, 0);
+  });
+
+  it('regression: sessions still opening count against the cap, so a burst cannot pass it', async (t) => {
+    const a = await fakeWorker(t);
+    const p = pool(t, [a.url], { maxSessionsPerBackend: 2 });
+    await p.checkAll();
+    const first = p.reserveSession();
+    assert.ok(p.reserveSession());
+    assert.equal(p.reserveSession(), undefined, 'two opens in flight fill a cap of 2');
+    p.openAbandoned(first!);
+    assert.ok(p.reserveSession(), 'an abandoned open frees its place');
+  });
+
+  it('suspect keeps a backend whose health check passes, and takes out one whose check fails at once', async (t) => {
+    const a = await fakeWorker(t);
+    const p = pool(t, [a.url], { fall: 3 });
+    await p.checkAll();
+    p.suspect(p.backends[0]!, 'connection dropped (1006)');
+    await a.checked(2);
+    await p.checkAll();
+    assert.equal(p.backends[0]!.state, 'up', 'a healthy worker stays in rotation');
+    a.reply = FAIL;
+    p.suspect(p.backends[0]!, 'connection dropped (1006)');
+    await pollUntil('the failed check to take it out', () => p.backends[0]!.state === 'down');
+    assert.match(p.backends[0]!.lastError!.message, /^unreadable \/health \(HTTP 500\)/, 'the failed check is the last error');
   });
 
   it('derives the HTTP URL from the ws/wss URL', (t) => {
@@ -270,5 +297,51 @@ describe('backend pool: passive reports and pinning', () => {
       p.backends.map((b) => b.httpUrl),
       ['http://10.0.0.5:6093', 'https://gpu.example'],
     );
+  });
+});
+
+describe('backend pool: the one owner of backend state', () => {
+  it('regression: every change goes through a pool method and is logged, a draining transition included', async (t) => {
+    const a = await fakeWorker(t);
+    const lines: Array<Record<string, unknown>> = [];
+    const logger = createLogger({
+      level: 'debug',
+      format: 'json',
+      destination: { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) },
+    });
+    const p = createBackendPool({ urls: [a.url], healthIntervalMs: 3_600_000, healthTimeoutMs: 500, rise: 1, fall: 3, maxSessionsPerBackend: 10 }, logger);
+    t.after(() => p.stop());
+    await p.checkAll();
+    const backend = p.backends[0]!;
+    p.opened(p.reserveSession()!);
+    p.requestStarted(backend);
+    p.countError(backend, 'UNKNOWN_VOICE');
+    p.countError(backend, 'ENGINE_FAILED');
+    p.failover(backend, 1);
+    p.linkClosed(backend);
+    p.noBackend();
+    p.markDraining(backend, 'worker refused a session: draining');
+    p.reportFailure(backend, 'connect ECONNREFUSED');
+    const messages = lines.map((l) => l.msg);
+    assert.deepEqual(messages, [
+      'backend state changed',
+      'session link opened',
+      'request sent',
+      'request error counted',
+      'request error counted',
+      'failover counted',
+      'session link closed',
+      'no backend could take it',
+      'backend state changed',
+      'backend state changed',
+    ]);
+    assert.deepEqual(
+      lines.filter((l) => l.msg === 'backend state changed').map((l) => l.to),
+      ['up', 'draining', 'down'],
+    );
+    assert.deepEqual({ ...backend.errorsByCode }, { ENGINE_FAILED: 1 });
+    assert.deepEqual({ ...backend.clientErrorsByCode }, { UNKNOWN_VOICE: 1 }, "a client's bad request is no error of the worker's");
+    assert.deepEqual({ sessions: backend.sessions, requests: backend.requests, failovers: backend.failovers }, { sessions: 0, requests: 1, failovers: 1 });
+    assert.deepEqual({ ...p.totals }, { noBackend: 1, replayedRequests: 1 });
   });
 });

@@ -1,16 +1,22 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Backend } from '../../src/balancer/backend-pool.js';
+import { BackendRecord } from '../../src/balancer/backend-record.js';
 import { describeStats, formatStatsText } from '../../src/balancer/lb-stats.js';
 import { VERSION } from '../../src/version.js';
 
-function backend(index: number, fields: Partial<Backend> = {}): Backend {
-  return Object.assign(new Backend(index, `ws://10.0.0.${index + 1}:6093`, 100), { state: 'up' as const }, fields);
+function backend(index: number, fields: Partial<BackendRecord> = {}): BackendRecord {
+  return Object.assign(new BackendRecord(index, `ws://10.0.0.${index + 1}:6093`, 100), { state: 'up' as const }, fields);
 }
 
-function stats(backends: Backend[], extra: { draining?: boolean; startedAtMs?: number; sessions?: number; clientBufferedBytes?: number } = {}) {
+/** Counts an error as the pool does, in the table its kind belongs to. */
+function countError(b: BackendRecord, code: string, table: 'errorsByCode' | 'clientErrorsByCode' = 'errorsByCode'): void {
+  b[table][code] = (b[table][code] ?? 0) + 1;
+}
+
+function stats(backends: BackendRecord[], extra: { draining?: boolean; startedAtMs?: number; sessions?: number; clientBufferedBytes?: number } = {}) {
   return describeStats({
     backends,
+    poolTotals: { noBackend: 2, replayedRequests: 1 },
     sessions: extra.sessions ?? 0,
     clientBufferedBytes: extra.clientBufferedBytes ?? 0,
     draining: extra.draining ?? false,
@@ -19,7 +25,7 @@ function stats(backends: Backend[], extra: { draining?: boolean; startedAtMs?: n
 }
 
 describe('describeStats', () => {
-  const statusCases: Array<{ name: string; states: Array<Backend['state']>; draining?: boolean; status: string; healthy: number }> = [
+  const statusCases: Array<{ name: string; states: Array<BackendRecord['state']>; draining?: boolean; status: string; healthy: number }> = [
     { name: 'every backend up → ok', states: ['up', 'up'], status: 'ok', healthy: 2 },
     { name: 'some up → degraded', states: ['up', 'down'], status: 'degraded', healthy: 1 },
     { name: 'loading and draining backends are not healthy', states: ['up', 'loading', 'draining'], status: 'degraded', healthy: 1 },
@@ -41,15 +47,26 @@ describe('describeStats', () => {
 
   it('sums the per-backend counters into the totals', () => {
     const a = backend(0, { requests: 5, framesRelayed: 40, bytesRelayed: 4_000, failovers: 1 });
-    a.countError('BACKEND_LOST');
-    a.countError('UNKNOWN_VOICE');
-    a.countError('UNKNOWN_VOICE');
+    countError(a, 'BACKEND_LOST');
+    countError(a, 'UNKNOWN_VOICE', 'clientErrorsByCode');
+    countError(a, 'UNKNOWN_VOICE', 'clientErrorsByCode');
     const b = backend(1, { requests: 2, framesRelayed: 3, bytesRelayed: 300 });
-    b.countError('BAD_PARAM');
+    countError(b, 'BAD_PARAM', 'clientErrorsByCode');
+    countError(b, 'ENGINE_FAILED');
     const s = stats([a, b], { sessions: 3, clientBufferedBytes: 1234 });
-    assert.deepEqual(s.totals, { requests: 7, framesRelayed: 43, bytesRelayed: 4_300, failovers: 1, errors: 4 });
-    assert.deepEqual(s.backends[0]!.errorsByCode, { BACKEND_LOST: 1, UNKNOWN_VOICE: 2 });
-    assert.deepEqual(s.backends[1]!.errorsByCode, { BAD_PARAM: 1 });
+    assert.deepEqual(s.totals, {
+      requests: 7,
+      framesRelayed: 43,
+      bytesRelayed: 4_300,
+      failovers: 1,
+      errors: 2,
+      clientErrors: 3,
+      noBackend: 2,
+      replayedRequests: 1,
+    });
+    assert.deepEqual(s.backends[0]!.errorsByCode, { BACKEND_LOST: 1 });
+    assert.deepEqual(s.backends[0]!.clientErrorsByCode, { UNKNOWN_VOICE: 2 });
+    assert.deepEqual(s.backends[1]!.errorsByCode, { ENGINE_FAILED: 1 });
     assert.equal(s.sessions, 3);
     assert.equal(s.clientBufferedBytes, 1234);
     assert.equal(s.version, VERSION);
@@ -68,6 +85,7 @@ describe('describeStats', () => {
       loadScore: 0,
       requests: 0,
       errorsByCode: {},
+      clientErrorsByCode: {},
       lastError: null,
       healthLatencyMs: null,
       framesRelayed: 0,
@@ -83,9 +101,9 @@ describe('describeStats', () => {
 
   it('copies the error counts, so the answer does not change under the reader', () => {
     const a = backend(0);
-    a.countError('X');
+    countError(a, 'X');
     const s = stats([a]);
-    a.countError('X');
+    countError(a, 'X');
     assert.deepEqual(s.backends[0]!.errorsByCode, { X: 1 });
   });
 
@@ -99,7 +117,7 @@ describe('formatStatsText', () => {
     const a = backend(0, { requests: 12, bytesRelayed: 2_500_000, sessions: 3 });
     const b = backend(1, { state: 'down' });
     b.lastError = { message: '/health timed out after 1000 ms', at: '2025-01-01T00:00:00.000Z' };
-    b.countError('BACKEND_LOST');
+    countError(b, 'BACKEND_LOST');
     const text = formatStatsText(stats([a, b], { sessions: 3 }));
     const lines = text.trimEnd().split('\n');
     assert.match(lines[0]!, /^balancer degraded {2}backends 1\/2 healthy {2}sessions 3 /);

@@ -65,7 +65,12 @@ describe('resolveRequest', () => {
     { name: 'a fraction for an integer param', asked: { text: 'a', params: { seed: 1.5 } }, code: 'BAD_PARAM', message: /seed' must be an integer/ },
     { name: 'a negative integer param', asked: { text: 'a', params: { seed: -1 } }, code: 'BAD_PARAM', message: /seed/ },
     // Found by the fuzzer: the lookup found Object.prototype's methods, so these passed unchecked into the engine.
-    { name: "regression: a param named after an Object method ('toString')", asked: { text: 'a', params: { toString: 0 } }, code: 'BAD_PARAM', message: /unknown param 'toString'/ },
+    {
+      name: "regression: a param named after an Object method ('toString')",
+      asked: { text: 'a', params: { toString: 0 } },
+      code: 'BAD_PARAM',
+      message: /unknown param 'toString'/,
+    },
     { name: "regression: a param named 'constructor'", asked: { text: 'a', params: { constructor: 1 } }, code: 'BAD_PARAM', message: /unknown param/ },
   ];
   for (const { name, asked, code, message } of rejected) {

@@ -319,14 +319,21 @@ describe('balancer: counting', () => {
     assert.equal(s.totals.requests, 6, '5 started on the sockets and 1 over HTTP');
     assert.equal(s.backends[0]!.requests + s.backends[1]!.requests, 6);
     assert.deepEqual(
-      s.backends.map((b) => ({ frames: b.framesRelayed, bytes: b.bytesRelayed, errors: b.errorsByCode, failovers: b.failovers })),
+      s.backends.map((b) => ({
+        frames: b.framesRelayed,
+        bytes: b.bytesRelayed,
+        errors: b.errorsByCode,
+        clientErrors: b.clientErrorsByCode,
+        failovers: b.failovers,
+      })),
       [
-        { frames: got1.frames, bytes: got1.bytes, errors: { UNKNOWN_VOICE: 1 }, failovers: 0 },
-        { frames: got2.frames, bytes: got2.bytes, errors: { BAD_PARAM: 1 }, failovers: 0 },
+        { frames: got1.frames, bytes: got1.bytes, errors: {}, clientErrors: { UNKNOWN_VOICE: 1 }, failovers: 0 },
+        { frames: got2.frames, bytes: got2.bytes, errors: {}, clientErrors: { BAD_PARAM: 1 }, failovers: 0 },
       ],
     );
     assert.equal(s.totals.framesRelayed, s1.frames.length + s2.frames.length, 'every frame after ready, and only those');
-    assert.equal(s.totals.errors, 2);
+    assert.equal(s.totals.errors, 0, "a client's bad request is no error of the worker's");
+    assert.equal(s.totals.clientErrors, 2);
     assert.equal(s.totals.failovers, 0);
 
     const metrics = (await httpRequest(`${shared.http(fresh)}/metrics`)).body.toString();

@@ -4,6 +4,7 @@ import fc from 'fast-check';
 import { MAX_ID_CHARS, decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, peekFrameType, peekRequestId } from '../../src/protocol/codec.js';
 import { TtsError, type ErrorCode } from '../../src/protocol/errors.js';
 import { AUDIO_FORMATS, type ClientMessage, type ServerMessage, type StartMessage } from '../../src/protocol/messages.js';
+import { packEntries } from '../helpers/msgpack-map.js';
 import { packFrame } from '../helpers/raw-stream.js';
 
 /** msgpack hands binary back as a Buffer; compare bytes, not prototypes. */
@@ -112,6 +113,29 @@ describe('decodeClientMessage rejects', () => {
     { name: 'a truncated map', bytes: packFrame({ type: 'start', id: 'a', text: 'hello' }).subarray(0, 10), code: 'BAD_FRAME' },
     { name: 'two values in one frame', bytes: new Uint8Array([0x80, 0x80]), code: 'BAD_FRAME' },
     { name: 'JSON text', bytes: new TextEncoder().encode('{"type":"start","id":"a","text":"hi"}'), code: 'BAD_FRAME' },
+    // Regression (issue 11): the last `type` ran on the worker while the balancer's peek read the first.
+    {
+      name: 'a repeated type key',
+      bytes: packEntries([
+        ['type', 'nope'],
+        ['id', 'a'],
+        ['text', 'hi'],
+        ['type', 'start'],
+      ]),
+      code: 'BAD_FRAME',
+      message: /repeats a key/,
+    },
+    {
+      name: 'a repeated id key',
+      bytes: packEntries([
+        ['type', 'start'],
+        ['id', 'a'],
+        ['text', 'hi'],
+        ['id', 'b'],
+      ]),
+      code: 'BAD_FRAME',
+      message: /repeats a key/,
+    },
     { name: 'a number', bytes: packFrame(42), code: 'BAD_FRAME', message: /must be a msgpack map/ },
     { name: 'a string', bytes: packFrame('start'), code: 'BAD_FRAME', message: /must be a msgpack map/ },
     { name: 'an array', bytes: packFrame([{ type: 'start' }]), code: 'BAD_FRAME', message: /must be a msgpack map/ },

@@ -132,19 +132,21 @@ function runFlite(module: WebAssembly.Module, args: string[]): Float32Array {
   } catch (err) {
     throw new TtsError('TEXT_UNSPEAKABLE', 'flite cannot read this text', { cause: err });
   }
+  // The same text fails the same way on every worker (see above): a retry would only repeat it (issue 11).
+  const deterministic = { retryable: false };
   if (exitCode !== 0) {
-    throw new TtsError('ENGINE_FAILED', `flite exited with code ${exitCode}: ${shim.stderr().trim().slice(0, 200)}`);
+    throw new TtsError('ENGINE_FAILED', `flite exited with code ${exitCode}: ${shim.stderr().trim().slice(0, 200)}`, deterministic);
   }
   const bytes = shim.readFile(OUT_PATH);
-  if (bytes === undefined) throw new TtsError('ENGINE_FAILED', 'flite wrote no audio');
+  if (bytes === undefined) throw new TtsError('ENGINE_FAILED', 'flite wrote no audio', deterministic);
   let wav: ReturnType<typeof decodeWav>;
   try {
     wav = decodeWav(bytes);
   } catch (err) {
-    throw new TtsError('ENGINE_FAILED', 'flite wrote an unreadable WAV', { cause: err });
+    throw new TtsError('ENGINE_FAILED', 'flite wrote an unreadable WAV', { cause: err, ...deterministic });
   }
   if (wav.sampleRateHz !== SAMPLE_RATE_HZ) {
-    throw new TtsError('ENGINE_FAILED', `flite wrote ${wav.sampleRateHz} Hz audio; expected ${SAMPLE_RATE_HZ} Hz`);
+    throw new TtsError('ENGINE_FAILED', `flite wrote ${wav.sampleRateHz} Hz audio; expected ${SAMPLE_RATE_HZ} Hz`, deterministic);
   }
   return wav.samples;
 }

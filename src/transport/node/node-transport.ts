@@ -32,7 +32,12 @@ export function createNodeTransport(): Transport {
         if (path === STREAM_PATH) stream.upgrade(req, socket, head);
         else socket.end('HTTP/1.1 404 Not Found\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
       });
-      server.on('clientError', (_err, socket) => socket.destroy());
+      // A request Node's parser refuses (a control character in a header, …) is answered 400 as uWS does;
+      // a reset or a timeout gets nothing.
+      server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+        if (socket.writable && err.code?.startsWith('HPE_')) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+        else socket.destroy();
+      });
       const port = await listenExclusive(server, options.host, options.port);
       return {
         port,

@@ -213,4 +213,15 @@ describe('createFliteEngine', async () => {
       );
     }
   });
+
+  it('regression: a flite run that fails is not retryable, since the same text fails the same way everywhere', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'flite-test-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const wasmPath = join(dir, 'exit-7.wasm');
+    await writeFile(wasmPath, commandModule(7));
+    await assert.rejects(
+      createFliteEngine({ wasmPath }),
+      (err: unknown) => err instanceof TtsError && /exited with code 7/.test(err.message) && err.retryable === false,
+    );
+  });
 });
