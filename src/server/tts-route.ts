@@ -15,7 +15,7 @@ import { sendError, type HttpExchange } from '../transport/http-exchange.js';
  */
 export function handleTts(
   http: HttpExchange,
-  deps: { engine: Engine; admission: Admission; metrics: WorkerMetrics; logger: Logger; maxTextChars: number; maxBodyBytes: number; isAccepting: () => TtsError | undefined },
+  deps: { engine: Engine; admission: Admission; metrics: WorkerMetrics; logger: Logger; maxTextChars: number; maxBodyBytes: number; stallTimeoutMs: number; isAccepting: () => TtsError | undefined },
 ): void {
   const startedAt = performance.now();
   const contentType = http.header('content-type');
@@ -42,8 +42,10 @@ export function handleTts(
         format: parsed.format,
         signal: abort.signal,
         startedAt,
+        stallTimeoutMs: deps.stallTimeoutMs,
         sink: {
-          write: async (pcm) => {
+          write: (pcm) => {
+            let bytes = pcm;
             if (!started) {
               started = true;
               http.begin(200, {
@@ -52,9 +54,10 @@ export function handleTts(
                 'x-sample-rate': String(rate),
                 'x-audio-format': parsed.format,
               });
-              if (parsed.container === 'wav') await http.write(encodeWavHeader({ sampleRateHz: rate, format: parsed.format }));
+              if (parsed.container === 'wav') bytes = Buffer.concat([encodeWavHeader({ sampleRateHz: rate, format: parsed.format }), pcm]);
             }
-            await http.write(pcm);
+            const written = http.write(bytes);
+            return http.writeBlocked ? written : undefined;
           },
         },
       });
