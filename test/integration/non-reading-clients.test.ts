@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
+import { createBalancerServer } from '../../src/balancer/balancer-server.js';
+import { parseBalancerConfig } from '../../src/config/balancer-config.js';
 import type { HostedEngine } from '../../src/engine/host/engine-host.js';
+import { createLogger } from '../../src/logging/logger.js';
 import type { AudioMessage, ErrorMessage } from '../../src/protocol/messages.js';
 import { longText } from '../helpers/audio.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
@@ -8,6 +11,7 @@ import { openRawStreamFor as connect, startTestWorkerFor as worker } from '../he
 import { pollUntil } from '../helpers/poll.js';
 import { withTimeout } from '../helpers/raw-stream.js';
 import { socketBufferBytes } from '../helpers/socket-buffers.js';
+import { testTransport } from '../helpers/transport.js';
 
 /** Resolves once `n` requests have taken their first chunk from the worker's engine, i.e. each held a slot. */
 function firstChunks(engine: HostedEngine, n: number): Promise<void> {
@@ -29,11 +33,15 @@ function firstChunks(engine: HostedEngine, n: number): Promise<void> {
   return all;
 }
 
-/** kal16 at half speed in f32le: the most bytes per CPU second; twice what the kernel buffers for a client that does not read. */
-const UNREAD = (() => {
-  const sentences = Math.min(90, Math.ceil((2 * socketBufferBytes()) / (4.5 * 16000 * 4)));
+/**
+ * kal16 at half speed in f32le, the most bytes per CPU second: twice what the kernel buffers on each of `hops`
+ * connections between the worker and a client that does not read.
+ */
+function unreadRequest(hops = 1): Record<string, unknown> {
+  const sentences = Math.min(90, Math.ceil((2 * hops * socketBufferBytes()) / (4.5 * 16000 * 4)));
   return { text: longText(sentences), voice: 'kal16', params: { speed: 0.5 }, format: 'f32le' };
-})();
+}
+
 
 interface Health {
   activeRequests: number;
@@ -41,34 +49,49 @@ interface Health {
   pausedRequests: number;
 }
 
+/** Two clients that never read fill both slots of a worker, then one that reads asks for audio, all on `url(port)`. */
+async function readerAfterNonReaders(t: TestContext, hops: number, url: (workerPort: number) => Promise<string>): Promise<Health> {
+  const w = await worker(t, { 'max-active': '2', 'send-high-water': '16384', 'max-text-chars': '20000' });
+  const streamUrl = await url(w.port);
+  const started = firstChunks(w.engine, 2);
+  for (const id of ['unread-1', 'unread-2']) {
+    const silent = await connect(t, streamUrl);
+    silent.ws.pause();
+    silent.send({ type: 'start', id, ...unreadRequest(hops) });
+  }
+  await withTimeout(started, 15_000, 'both unread requests to take a slot and generate');
+
+  const reader = await connect(t, streamUrl);
+  const result = await reader.speak('read', 'A client that reads its audio.');
+  assert.equal(result.end.type, 'done', JSON.stringify(result.end));
+  assert.ok(result.audio.length > 0);
+  const health = await pollUntil('both unread requests to wait for their clients', async () => {
+    const h = jsonOf<Health>(await httpRequest(`${w.httpUrl}/health`));
+    return h.pausedRequests === 2 && h;
+  });
+  assert.equal(health.activeRequests, 0, 'paused requests hold no slot');
+  return health;
+}
+
 describe('clients that never read', () => {
   it('regression: requests of clients that never read give up their slots, so a client that reads still gets its audio', async (t) => {
-    const w = await worker(t, { 'max-active': '2', 'send-high-water': '16384', 'max-text-chars': '20000' });
-    const started = firstChunks(w.engine, 2);
-    for (const id of ['unread-1', 'unread-2']) {
-      const silent = await connect(t, w.wsUrl);
-      silent.ws.pause();
-      silent.send({ type: 'start', id, ...UNREAD });
-    }
-    await withTimeout(started, 15_000, 'both unread requests to take a slot and generate');
+    await readerAfterNonReaders(t, 1, async (port) => `ws://127.0.0.1:${port}/v1/stream`);
+  });
 
-    const reader = await connect(t, w.wsUrl);
-    const result = await reader.speak('read', 'A client that reads its audio.');
-    assert.equal(result.end.type, 'done', JSON.stringify(result.end));
-    assert.ok(result.audio.length > 0);
-
-    const health = await pollUntil('both unread requests to wait for their clients', async () => {
-      const h = jsonOf<Health>(await httpRequest(`${w.httpUrl}/health`));
-      return h.pausedRequests === 2 && h;
+  it('regression: through the balancer, sessions that never read do not take every slot of the worker behind it', async (t) => {
+    await readerAfterNonReaders(t, 2, async (port) => {
+      const config = parseBalancerConfig({ transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${port}`], 'send-high-water': '16384' }, {});
+      const lb = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
+      t.after(() => lb.close());
+      return `ws://127.0.0.1:${lb.port}/v1/stream`;
     });
-    assert.equal(health.activeRequests, 0, 'paused requests hold no slot');
   });
 
   it('a request whose client reads nothing for --stall-timeout ends with exactly one CLIENT_TOO_SLOW error, after every chunk sent before it', async (t) => {
     const w = await worker(t, { 'send-high-water': '16384', 'max-text-chars': '20000', 'stall-timeout': '1' });
     const silent = await connect(t, w.wsUrl);
     silent.ws.pause();
-    silent.send({ type: 'start', id: 'stalled', ...UNREAD });
+    silent.send({ type: 'start', id: 'stalled', ...unreadRequest() });
     const metrics = async () => (await httpRequest(`${w.httpUrl}/metrics`)).body.toString();
     await pollUntil('the stalled request to fail', async () => /chatterbox_errors_total\{code="CLIENT_TOO_SLOW"\} 1\b/.test(await metrics()), { timeoutMs: 30_000, intervalMs: 100 });
 
