@@ -63,7 +63,6 @@ export class UwsExchange implements HttpExchange {
     return this.open && this.writable !== undefined;
   }
 
-
   header(name: string): string {
     return this.headers.get(name) ?? '';
   }
