@@ -31,6 +31,7 @@ const TEXT: Record<ErrorCode, string | ((ready: ReadyMessage | undefined) => str
   DRAINING: 'The server is restarting; try again in a moment.',
   NOT_READY: 'The speech engine is still starting; try again shortly.',
   NO_BACKEND: 'Cannot reach a speech server right now; check that it is running and try again.',
+  CLIENT_TOO_SLOW: 'The audio could not be delivered fast enough; check the network and try again.',
   BACKEND_LOST: 'The connection to the speech server was lost; press Speak to try again.',
   ENGINE_FAILED: 'The speech engine failed on this text; try again.',
   INTERNAL: 'Something went wrong on the server; try again.',

@@ -96,6 +96,7 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
         maxFrameBytes: config.maxFrameBytes,
         idleTimeoutSec: config.idleTimeoutSec,
         sendHighWaterBytes: config.sendHighWaterBytes,
+        maxSendBufferBytes: config.maxSendBufferBytes,
         isAccepting,
         logger: relayLogger,
         createSession: (connection) => {

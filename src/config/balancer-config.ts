@@ -80,9 +80,9 @@ export const BALANCER_SETTINGS = {
     env: 'CHATTERBOX_LB_IDLE_TIMEOUT_SEC',
     kind: 'int',
     default: 120,
-    min: 8,
+    min: 1,
     max: 3600,
-    description: 'Close a client WebSocket with no traffic for this long, in seconds.',
+    description: 'Close a client WebSocket with no traffic in either direction and no request in flight for this long, in seconds.',
   },
   connectTimeoutMs: {
     flag: 'connect-timeout-ms',
@@ -101,6 +101,15 @@ export const BALANCER_SETTINGS = {
     min: 1024,
     max: 67_108_864,
     description: 'Client send buffer at which the worker link pauses, in bytes.',
+  },
+  maxSendBufferBytes: {
+    flag: 'max-send-buffer',
+    env: 'CHATTERBOX_LB_MAX_SEND_BUFFER_BYTES',
+    kind: 'int',
+    default: 16_777_216,
+    min: 65_536,
+    max: 1_073_741_824,
+    description: 'Most bytes one client WebSocket may leave unread; past it the client gets CLIENT_TOO_SLOW and is closed (1008).',
   },
   progressTimeoutMs: {
     flag: 'progress-timeout-ms',

@@ -141,9 +141,9 @@ export const WORKER_SETTINGS = {
     env: 'CHATTERBOX_IDLE_TIMEOUT_SEC',
     kind: 'int',
     default: 120,
-    min: 8,
+    min: 1,
     max: 3600,
-    description: 'Close a WebSocket with no traffic for this long, in seconds.',
+    description: 'Close a WebSocket with no traffic in either direction and no request in flight for this long, in seconds.',
   },
   sendHighWaterBytes: {
     flag: 'send-high-water',
@@ -153,6 +153,25 @@ export const WORKER_SETTINGS = {
     min: 1024,
     max: 67_108_864,
     description: 'Per-connection send buffer at which a request pauses until the client reads, in bytes.',
+  },
+  maxSendBufferBytes: {
+    flag: 'max-send-buffer',
+    env: 'CHATTERBOX_MAX_SEND_BUFFER_BYTES',
+    kind: 'int',
+    default: 16_777_216,
+    min: 65_536,
+    max: 1_073_741_824,
+    description: 'Most bytes one WebSocket may leave unread (audio and error replies); past it the client gets CLIENT_TOO_SLOW and is closed (1008).',
+  },
+  stallTimeoutSec: {
+    flag: 'stall-timeout',
+    env: 'CHATTERBOX_STALL_TIMEOUT_SEC',
+    kind: 'int',
+    default: 90,
+    min: 1,
+    max: 3600,
+    description:
+      'A request whose client reads none of its audio for this long fails with CLIENT_TOO_SLOW, in seconds; while it waits it holds no generation slot. Keep it below the idle timeout, so the request ends with its error before a stuck connection is cut.',
   },
   drainTimeoutSec: {
     flag: 'drain-timeout',

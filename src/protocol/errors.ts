@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   DRAINING: { retryable: true, closeCode: 1012, httpStatus: 503 },
   NOT_READY: { retryable: true, closeCode: 1013, httpStatus: 503 },
   NO_BACKEND: { retryable: true, closeCode: 1013, httpStatus: 503 },
+  CLIENT_TOO_SLOW: { retryable: true, closeCode: 1008, httpStatus: 408 },
   BACKEND_LOST: { retryable: true, closeCode: 1011, httpStatus: 502 },
   ENGINE_FAILED: { retryable: true, closeCode: 1011, httpStatus: 500 },
   INTERNAL: { retryable: true, closeCode: 1011, httpStatus: 500 },

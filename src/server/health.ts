@@ -13,6 +13,8 @@ export interface WorkerHealth {
   sessions: number;
   activeRequests: number;
   queuedRequests: number;
+  /** Requests waiting for their client to read; they hold no slot. */
+  pausedRequests: number;
   /** Generation slots; activeRequests never exceeds it. */
   capacity: number;
   /** (active + queued) / capacity: 0 idle, 1 every slot busy, above 1 requests are waiting. */
@@ -47,6 +49,7 @@ export function describeHealth(state: {
     sessions: state.sessions,
     activeRequests: admission.active,
     queuedRequests: admission.queued,
+    pausedRequests: admission.paused,
     capacity: admission.maxActive,
     loadScore: Math.round(((admission.active + admission.queued) / admission.maxActive) * 1000) / 1000,
     uptimeSec: Math.round((Date.now() - state.startedAtMs) / 1000),

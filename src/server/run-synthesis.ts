@@ -2,10 +2,15 @@ import { encodePcm } from '../audio/pcm.js';
 import type { Engine, SynthesisRequest } from '../engine/engine.js';
 import type { AudioFormat, RequestMetrics } from '../protocol/messages.js';
 import type { Admission } from './admission.js';
+import { waitForReader } from './wait-for-reader.js';
 
-/** Where a request's audio goes: a WebSocket or an HTTP response. `write` resolves when more may be sent. */
+/** Where a request's audio goes: a WebSocket or an HTTP response. */
 export interface AudioSink {
-  write(pcm: Uint8Array, samples: number, seq: number): void | Promise<void>;
+  /**
+   * Queues one chunk. Returns undefined while the client keeps up, or a promise that resolves once it has read
+   * enough to take more: the request is paused until then, and holds no generation slot meanwhile.
+   */
+  write(pcm: Uint8Array, samples: number, seq: number): Promise<void> | undefined;
 }
 
 /** How a request ended, for the `done` frame, metrics and logs. */
@@ -19,6 +24,8 @@ export interface SynthesisOutcome {
 /**
  * Runs one request: waits for a slot, streams the engine's chunks into the sink in order with
  * seq 0, 1, 2, …, and measures TTFA and RTF from `startedAt` (performance.now() when the request arrived).
+ * While the sink waits for its client the request gives its slot back and takes one again (ahead of new requests)
+ * when the client reads; after `stallTimeoutMs` without that it fails with CLIENT_TOO_SLOW.
  * Throws the engine's TtsError; returns `cancelled: true` when `signal` aborted.
  */
 export async function runSynthesis(options: {
@@ -29,9 +36,11 @@ export async function runSynthesis(options: {
   signal: AbortSignal;
   sink: AudioSink;
   startedAt: number;
+  /** How long a paused request waits for its client to read before it fails, in ms. */
+  stallTimeoutMs: number;
 }): Promise<SynthesisOutcome> {
-  const { engine, request, format, signal, sink, startedAt } = options;
-  const release = await options.admission.acquire(signal);
+  const { engine, admission, request, format, signal, sink, startedAt } = options;
+  let release = await admission.acquire(signal);
   let chunks = 0;
   let samples = 0;
   let tokens: number | undefined;
@@ -41,10 +50,23 @@ export async function runSynthesis(options: {
       if (signal.aborted) break;
       if (chunk.pcm.length === 0) continue;
       if (chunks === 0) ttfaMs = performance.now() - startedAt;
-      await sink.write(encodePcm(chunk.pcm, format), chunk.pcm.length, chunks);
+      const blocked = sink.write(encodePcm(chunk.pcm, format), chunk.pcm.length, chunks);
       chunks += 1;
       samples += chunk.pcm.length;
       if (chunk.tokens !== undefined) tokens = chunk.tokens;
+      if (blocked) {
+        // Without a slot the engine thread runs at most its credit (two chunks) ahead; it gets more only when this
+        // request, holding a slot again, takes the next chunk.
+        release();
+        const resumed = admission.markPaused();
+        try {
+          await waitForReader(blocked, signal, options.stallTimeoutMs);
+        } finally {
+          resumed();
+        }
+        if (signal.aborted) break;
+        release = await admission.acquire(signal, { resuming: true });
+      }
       if (signal.aborted) break;
     }
   } finally {

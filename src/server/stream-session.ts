@@ -1,5 +1,6 @@
 import type { Engine } from '../engine/engine.js';
 import { resolveRequest } from '../engine/resolve-request.js';
+import { throttleLog, type LogThrottle } from '../logging/log-throttle.js';
 import type { Logger } from '../logging/logger.js';
 import { decodeClientMessage, encodeFrame, peekRequestId } from '../protocol/codec.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
@@ -15,6 +16,8 @@ export interface SessionLimits {
   maxFrameBytes: number;
   /** Send-buffer size at which a request waits for the client to read, in bytes. */
   sendHighWaterBytes: number;
+  /** How long a request paused by an unread send buffer waits before it fails with CLIENT_TOO_SLOW, in seconds. */
+  stallTimeoutSec: number;
 }
 
 /**
@@ -23,6 +26,7 @@ export interface SessionLimits {
  */
 export class StreamSession implements SessionHandler {
   private readonly requests = new Map<string, AbortController>();
+  private readonly rejected: LogThrottle;
 
   constructor(
     private readonly connection: FrameConnection,
@@ -35,7 +39,9 @@ export class StreamSession implements SessionHandler {
       /** A refusal (DRAINING, NOT_READY) while the worker takes no new requests, even on open connections. */
       isAccepting?: () => TtsError | undefined;
     },
-  ) {}
+  ) {
+    this.rejected = throttleLog(deps.logger, 'rejected client frames');
+  }
 
   /** Requests in flight on this connection. */
   get activeRequests(): number {
@@ -76,13 +82,14 @@ export class StreamSession implements SessionHandler {
       const peeked = isBinary ? peekRequestId(bytes) : undefined;
       const requestId = peeked !== undefined && !this.requests.has(peeked) ? peeked : undefined;
       this.deps.metrics.protocolError(error.code);
-      this.deps.logger.warn({ code: error.code, requestId }, 'rejected client frame');
+      this.rejected.note(error.code, { requestId });
       this.sendError(error, requestId);
     }
   }
 
   /** The connection closed: stop every request of it. */
   closed(): void {
+    this.rejected.stop();
     for (const abort of this.requests.values()) abort.abort();
     this.requests.clear();
   }
@@ -113,12 +120,18 @@ export class StreamSession implements SessionHandler {
         format: message.format ?? 's16le',
         signal: abort.signal,
         startedAt,
+        stallTimeoutMs: this.deps.limits.stallTimeoutSec * 1000,
         sink: {
-          write: async (pcm, samples, seq) => {
-            if (this.connection.closed) return abort.abort();
+          write: (pcm, samples, seq) => {
+            if (this.connection.closed) {
+              abort.abort();
+              return undefined;
+            }
             this.sendMessage({ type: 'audio', id, seq, pcm, samples });
-            if (this.connection.bufferedBytes() > this.deps.limits.sendHighWaterBytes) await this.connection.waitWritable();
-            if (this.connection.closed) abort.abort();
+            if (this.connection.bufferedBytes() <= this.deps.limits.sendHighWaterBytes) return undefined;
+            return this.connection.waitWritable().then(() => {
+              if (this.connection.closed) abort.abort();
+            });
           },
         },
       });

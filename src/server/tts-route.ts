@@ -22,6 +22,7 @@ export function handleTts(
     logger: Logger;
     maxTextChars: number;
     maxBodyBytes: number;
+    stallTimeoutMs: number;
     isAccepting: () => TtsError | undefined;
   },
 ): void {
@@ -50,8 +51,10 @@ export function handleTts(
         format: parsed.format,
         signal: abort.signal,
         startedAt,
+        stallTimeoutMs: deps.stallTimeoutMs,
         sink: {
-          write: async (pcm) => {
+          write: (pcm) => {
+            let bytes = pcm;
             if (!started) {
               started = true;
               http.begin(200, {
@@ -60,9 +63,10 @@ export function handleTts(
                 'x-sample-rate': String(rate),
                 'x-audio-format': parsed.format,
               });
-              if (parsed.container === 'wav') await http.write(encodeWavHeader({ sampleRateHz: rate, format: parsed.format }));
+              if (parsed.container === 'wav') bytes = Buffer.concat([encodeWavHeader({ sampleRateHz: rate, format: parsed.format }), pcm]);
             }
-            await http.write(pcm);
+            const written = http.write(bytes);
+            return http.writeBlocked ? written : undefined;
           },
         },
       });

@@ -24,6 +24,8 @@ export interface WorkerServerOptions extends SessionLimits {
   maxActiveSyntheses: number;
   maxQueuedRequests: number;
   idleTimeoutSec: number;
+  /** Most bytes one WebSocket may leave unread before it is closed with CLIENT_TOO_SLOW. */
+  maxSendBufferBytes: number;
   /** HTTP and WebSocket adapter; `auto` when absent. */
   transport?: string;
 }
@@ -71,7 +73,16 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
   attachMetricsRoute(router, metrics.registry);
   const ttsLogger = logger.child({ component: 'http' });
   router.on('POST', '/v1/tts', (http) =>
-    handleTts(http, { engine, admission, metrics, logger: ttsLogger, maxTextChars: options.maxTextChars, maxBodyBytes: options.maxFrameBytes, isAccepting }),
+    handleTts(http, {
+      engine,
+      admission,
+      metrics,
+      logger: ttsLogger,
+      maxTextChars: options.maxTextChars,
+      maxBodyBytes: options.maxFrameBytes,
+      stallTimeoutMs: options.stallTimeoutSec * 1000,
+      isAccepting,
+    }),
   );
   router.on('*', '/v1/tts', (http) => sendError(http, new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
   attachStaticRoutes(router);
@@ -86,6 +97,7 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
       maxFrameBytes: options.maxFrameBytes,
       idleTimeoutSec: options.idleTimeoutSec,
       sendHighWaterBytes: options.sendHighWaterBytes,
+      maxSendBufferBytes: options.maxSendBufferBytes,
       isAccepting,
       logger: logger.child({ component: 'ws' }),
       createSession: (connection) =>
@@ -109,7 +121,7 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
     startDraining() {
       draining = true;
     },
-    whenIdle: (timeoutMs) => waitUntilIdle(() => admission.active > 0 || admission.queued > 0, timeoutMs),
+    whenIdle: (timeoutMs) => waitUntilIdle(() => admission.active > 0 || admission.queued > 0 || admission.paused > 0, timeoutMs),
     async close() {
       draining = true;
       server.stopListening();

@@ -18,4 +18,6 @@ export interface SessionHandler {
   receive(bytes: Uint8Array, isBinary: boolean): void;
   /** The connection closed: stop everything it started. */
   closed(): void;
+  /** Requests in flight: while there are any, the connection is not idle. */
+  readonly activeRequests: number;
 }

@@ -28,6 +28,8 @@ export interface HttpExchange {
   begin(status: number, headers: Record<string, string>): void;
   /** Writes one piece of a streamed body; resolves when the socket can take more (or the client left). */
   write(bytes: Uint8Array): Promise<void>;
+  /** True while the last `write` waits for the client to read. */
+  readonly writeBlocked: boolean;
   /** Ends a streamed body normally. */
   finish(): void;
   /** Cuts the connection so the client sees an incomplete body rather than a short but "complete" one. */

@@ -10,12 +10,6 @@ export type TransportName = (typeof TRANSPORT_NAMES)[number];
 /** What a user may ask for: an adapter, or `auto` (uws where its native binary loads, else node). */
 export type TransportChoice = TransportName | 'auto';
 
-/**
- * Most bytes queued for one WebSocket before the adapter gives up on the client and closes it with 1011
- * rather than drop a frame; sessions pause far earlier, at their high-water mark.
- */
-export const MAX_SEND_BUFFER_BYTES = 64 * 1024 * 1024;
-
 /** The streaming WebSocket endpoint (`STREAM_PATH`) as an adapter serves it. */
 export interface StreamRouteOptions {
   /** Makes the session for one accepted connection. */
@@ -24,10 +18,15 @@ export interface StreamRouteOptions {
   maxConnections: number;
   /** Largest frame a session accepts; frames up to 16× are read so the session can answer with a coded error. */
   maxFrameBytes: number;
-  /** A connection that receives nothing for this long is cut, in seconds. */
+  /** A connection with no traffic in either direction and no request in flight for this long is cut, in seconds. */
   idleTimeoutSec: number;
   /** Send buffer at which `waitWritable` waits, in bytes. */
   sendHighWaterBytes: number;
+  /**
+   * Most bytes queued for one connection, error replies included; past it the adapter sends CLIENT_TOO_SLOW and
+   * closes (1008) rather than buffer for a client that does not read. Sessions pause far earlier, at the high-water mark.
+   */
+  maxSendBufferBytes: number;
   /** A refusal for new connections (draining, loading), or undefined to accept. */
   isAccepting: () => TtsError | undefined;
   logger: Logger;

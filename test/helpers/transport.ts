@@ -31,11 +31,12 @@ export async function serveHttpWith(
     logger,
     retry: options.retry,
     stream: {
-      createSession: () => ({ open() {}, receive() {}, closed() {} }),
+      createSession: () => ({ open() {}, receive() {}, closed() {}, activeRequests: 0 }),
       maxConnections: 1,
       maxFrameBytes: 1024,
       idleTimeoutSec: 8,
       sendHighWaterBytes: 1024,
+      maxSendBufferBytes: 65_536,
       isAccepting: () => new TtsError('NOT_READY', 'this server takes no sessions'),
       logger,
       onOpen: () => undefined,

@@ -100,4 +100,29 @@ describe('createAdmission', () => {
     release();
     assert.equal(admission.active, 0);
   });
+
+  it('a request resuming after a pause waits ahead of new ones and is never refused for a full queue', async () => {
+    const admission = createAdmission({ maxActive: 1, maxQueued: 1 });
+    const release = await admission.acquire(live());
+    const fresh = track(admission.acquire(live()));
+    const resuming = track(admission.acquire(live(), { resuming: true }));
+    await assert.rejects(admission.acquire(live()), { code: 'SERVER_BUSY' });
+    assert.equal(admission.queued, 2);
+    release();
+    await settle();
+    assert.equal(resuming.state, 'resolved', 'the resuming request got the freed slot');
+    assert.equal(fresh.state, 'pending');
+  });
+
+  it('counts paused requests until each one stops counting, once', () => {
+    const admission = createAdmission({ maxActive: 1, maxQueued: 1 });
+    const first = admission.markPaused();
+    const second = admission.markPaused();
+    assert.equal(admission.paused, 2);
+    first();
+    first();
+    assert.equal(admission.paused, 1);
+    second();
+    assert.equal(admission.paused, 0);
+  });
 });

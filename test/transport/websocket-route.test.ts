@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import type { HostedEngine } from '../../src/engine/host/engine-host.js';
 import type { AudioMessage, DoneMessage } from '../../src/protocol/messages.js';
@@ -7,6 +6,7 @@ import { longText } from '../helpers/audio.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
 import { openRawStreamFor as connect, startTestWorkerFor as worker } from '../helpers/per-test.js';
 import { summarize, withTimeout } from '../helpers/raw-stream.js';
+import { socketBufferBytes } from '../helpers/socket-buffers.js';
 import { startTestWorker } from '../helpers/worker.js';
 
 interface EngineRequestCount {
@@ -42,16 +42,6 @@ function countEngineChunks(engine: HostedEngine): { requests: EngineRequestCount
     return requests[n - 1]!;
   };
   return { requests, started };
-}
-
-/** Bytes the kernel can hold for a client that stopped reading: the server's largest send buffer and the client's receive buffer. */
-function socketBufferBytes(): number {
-  try {
-    const max = (file: string, field: number) => Number(readFileSync(file, 'utf8').trim().split(/\s+/)[field]);
-    return max('/proc/sys/net/ipv4/tcp_wmem', 2) + max('/proc/sys/net/ipv4/tcp_rmem', 1);
-  } catch {
-    return 8 * 1024 * 1024;
-  }
 }
 
 describe('connection limit', () => {
@@ -95,8 +85,9 @@ describe('backpressure', () => {
     t.diagnostic(`${sentences} sentences, ${total} frames; the unread request stopped after ${stalledAt}`);
     assert.equal(slow.finished, false, 'the engine ran the unread request to its end');
     assert.ok(stalledAt < total, `the unread request pulled ${stalledAt} of ${total} chunks`);
-    const health = jsonOf<{ activeRequests: number }>(await httpRequest(`${w.httpUrl}/health`));
-    assert.equal(health.activeRequests, 1, 'the paused request still holds its slot');
+    const health = jsonOf<{ activeRequests: number; pausedRequests: number }>(await httpRequest(`${w.httpUrl}/health`));
+    assert.equal(health.pausedRequests, 1, 'the request waits for its client');
+    assert.equal(health.activeRequests, 0, 'and holds no generation slot meanwhile');
 
     paused.ws.resume();
     const result = await paused.result('slow', 30_000);

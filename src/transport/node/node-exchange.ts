@@ -31,6 +31,10 @@ export class NodeExchange implements HttpExchange {
     return !this.aborted && !this.ended && !this.res.destroyed;
   }
 
+  get writeBlocked(): boolean {
+    return this.open && this.res.writableNeedDrain;
+  }
+
   header(name: string): string {
     const value = this.req.headers[name];
     return Array.isArray(value) ? value.join(', ') : (value ?? '');

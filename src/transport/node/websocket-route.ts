@@ -5,7 +5,9 @@ import type { Logger } from '../../logging/logger.js';
 import { encodeFrame } from '../../protocol/codec.js';
 import { TtsError, closeCodeFor } from '../../protocol/errors.js';
 import type { FrameConnection } from '../frame-connection.js';
-import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions } from '../transport.js';
+import { watchIdle } from '../idle-watch.js';
+import { logOverflow, sendOverflow } from '../send-overflow.js';
+import type { StreamRouteOptions } from '../transport.js';
 
 /**
  * FrameConnection over a `ws` socket. Buffered bytes are counted from `send` until its callback (written to the
@@ -13,27 +15,31 @@ import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions } from '../transport.js'
  */
 class NodeConnection implements FrameConnection {
   closed = false;
+  private closing = false;
   private pendingBytes = 0;
   private waiters: Array<() => void> = [];
 
   constructor(
     private readonly ws: WebSocket,
-    private readonly highWaterBytes: number,
+    private readonly limits: { highWaterBytes: number; maxBufferedBytes: number },
     private readonly logger: Logger,
     private readonly onActivity: () => void,
   ) {}
 
   send(frame: Uint8Array): void {
-    if (this.closed) return;
-    if (this.pendingBytes + frame.byteLength > MAX_SEND_BUFFER_BYTES) {
-      this.logger.error({ bufferedBytes: this.pendingBytes }, 'send buffer limit hit; closing so no frame is silently lost');
-      this.close(1011, 'send buffer overflow');
+    if (this.closed || this.closing) return;
+    if (this.pendingBytes + frame.byteLength > this.limits.maxBufferedBytes) {
+      logOverflow(this.logger, this.pendingBytes, this.limits.maxBufferedBytes);
+      const overflow = sendOverflow(this.limits.maxBufferedBytes);
+      this.ws.send(overflow.frame, { binary: true });
+      this.close(overflow.closeCode, overflow.reason);
       return;
     }
     this.pendingBytes += frame.byteLength;
     this.onActivity();
     this.ws.send(frame, { binary: true }, () => {
       this.pendingBytes -= frame.byteLength;
+      this.onActivity();
       this.drained();
     });
   }
@@ -43,12 +49,13 @@ class NodeConnection implements FrameConnection {
   }
 
   waitWritable(): Promise<void> {
-    if (this.closed || this.pendingBytes <= this.highWaterBytes) return Promise.resolve();
+    if (this.closed || this.pendingBytes <= this.limits.highWaterBytes) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   close(code: number, reason: string): void {
-    if (this.closed) return;
+    if (this.closed || this.closing) return;
+    this.closing = true;
     this.ws.close(code, reason);
   }
 
@@ -58,7 +65,7 @@ class NodeConnection implements FrameConnection {
   }
 
   private drained(): void {
-    if (!this.closed && this.pendingBytes > this.highWaterBytes) return;
+    if (!this.closed && this.pendingBytes > this.limits.highWaterBytes) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -94,22 +101,22 @@ export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute
       ws.close(closeCodeFor(refusal.code), refusal.code);
       return;
     }
-    // uWS's idleTimeout: a connection that stays silent this long is cut without a close handshake.
-    let idleTimer: NodeJS.Timeout | undefined;
-    const touch = () => idleTimer?.refresh();
-    idleTimer = setTimeout(() => ws.terminate(), deps.idleTimeoutSec * 1000);
-    const connection = new NodeConnection(ws, deps.sendHighWaterBytes, deps.logger, touch);
+    // As on uWS: an idle connection is cut without a close handshake.
+    const idle = watchIdle({ idleMs: deps.idleTimeoutSec * 1000, isBusy: () => isBusy(), onIdle: () => ws.terminate() });
+    const connection = new NodeConnection(ws, { highWaterBytes: deps.sendHighWaterBytes, maxBufferedBytes: deps.maxSendBufferBytes }, deps.logger, idle.touch);
     const session = deps.createSession(connection);
+    // Requests in flight keep a connection open while its client listens; not one whose client stopped reading
+    // (bytes queued and none written since the last touch): that client is gone or stuck.
+    const isBusy = () => session.activeRequests > 0 && connection.bufferedBytes() === 0;
     open.add(connection);
     ws.on('message', (data: Buffer, isBinary) => {
-      touch();
+      idle.touch();
       session.receive(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), isBinary);
     });
-    ws.on('ping', touch);
-    ws.on('pong', touch);
+    ws.on('ping', idle.touch);
+    ws.on('pong', idle.touch);
     ws.on('close', () => {
-      clearTimeout(idleTimer);
-      idleTimer = undefined;
+      idle.stop();
       connection.markClosed();
       open.delete(connection);
       session.closed();

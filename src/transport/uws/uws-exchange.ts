@@ -24,6 +24,14 @@ export function statusLine(status: number): string {
 }
 
 /**
+ * uWS cuts an HTTP socket after 10 s without a writable event, and the kernel reports writable only once a slow
+ * reader has emptied a third of a send buffer of up to several MB: a client reading at 50 KB/s lost the end of long
+ * WAV answers (issue 11). While a write waits, pause() and resume() re-arm that timer (failed writes and empty corks
+ * do not); how long a client may read nothing at all is the worker's stall timeout.
+ */
+const KEEP_ALIVE_MS = 3000;
+
+/**
  * HttpExchange over a uWS response. uWS request objects are only valid inside the route callback, so the
  * method, URL and headers are copied at construction; responses are invalid after onAborted or end, and
  * touching one then crashes the process, hence the `open` guard on every method.
@@ -36,6 +44,9 @@ export class UwsExchange implements HttpExchange {
   private aborted = false;
   private ended = false;
   private writable: (() => void) | undefined;
+  private keepAlive: NodeJS.Timeout | undefined;
+  /** finish() came while a write waited: the response ends once that write went out. */
+  private endWhenWritable = false;
   private readonly onAbortCallbacks: Array<() => void> = [];
 
   constructor(
@@ -48,6 +59,7 @@ export class UwsExchange implements HttpExchange {
     req.forEach((name, value) => this.headers.set(name, value));
     res.onAborted(() => {
       this.aborted = true;
+      this.stopKeepAlive();
       for (const cb of this.onAbortCallbacks) cb();
       this.writable?.();
     });
@@ -55,6 +67,10 @@ export class UwsExchange implements HttpExchange {
 
   get open(): boolean {
     return !this.aborted && !this.ended;
+  }
+
+  get writeBlocked(): boolean {
+    return this.open && this.writable !== undefined;
   }
 
   header(name: string): string {
@@ -95,10 +111,17 @@ export class UwsExchange implements HttpExchange {
       ok = this.res.write(bytes);
     });
     if (ok) return Promise.resolve();
+    this.keepAlive ??= setInterval(() => {
+      if (this.aborted) return;
+      this.res.pause();
+      this.res.resume();
+    }, KEEP_ALIVE_MS);
     return new Promise((resolve) => {
       this.writable = resolve;
       this.res.onWritable(() => {
         this.writable = undefined;
+        this.stopKeepAlive();
+        if (this.endWhenWritable && !this.aborted) this.res.cork(() => this.res.end());
         resolve();
         return true;
       });
@@ -108,13 +131,21 @@ export class UwsExchange implements HttpExchange {
   finish(): void {
     if (!this.open) return;
     this.ended = true;
-    this.res.cork(() => this.res.end());
+    // Ending now would leave the backlog to uWS alone, without the timer re-arming above.
+    if (this.writable) this.endWhenWritable = true;
+    else this.res.cork(() => this.res.end());
   }
 
   kill(): void {
     if (!this.open) return;
     this.ended = true;
+    this.stopKeepAlive();
     this.res.close();
+  }
+
+  private stopKeepAlive(): void {
+    clearInterval(this.keepAlive);
+    this.keepAlive = undefined;
   }
 
   readBody(maxBytes: number): Promise<Uint8Array> {

@@ -4,11 +4,14 @@ import { encodeFrame } from '../../protocol/codec.js';
 import { TtsError, closeCodeFor } from '../../protocol/errors.js';
 import { STREAM_PATH } from '../../protocol/messages.js';
 import type { FrameConnection, SessionHandler } from '../frame-connection.js';
-import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions } from '../transport.js';
+import { watchIdle, type IdleWatch } from '../idle-watch.js';
+import { logOverflow, sendOverflow } from '../send-overflow.js';
+import type { StreamRouteOptions } from '../transport.js';
 
 interface SocketData {
   connection: UwsConnection | undefined;
   session: SessionHandler | undefined;
+  idle: IdleWatch | undefined;
 }
 
 /** Result codes of uWS `send`: 2 means the message was dropped, which must never go unnoticed. */
@@ -20,12 +23,22 @@ class UwsConnection implements FrameConnection {
 
   constructor(
     private readonly ws: WebSocket<SocketData>,
-    private readonly highWaterBytes: number,
+    private readonly limits: { highWaterBytes: number; maxBufferedBytes: number },
     private readonly logger: Logger,
+    private readonly onActivity: () => void,
   ) {}
 
   send(frame: Uint8Array): void {
     if (this.closed) return;
+    const buffered = this.ws.getBufferedAmount();
+    if (buffered + frame.byteLength > this.limits.maxBufferedBytes) {
+      logOverflow(this.logger, buffered, this.limits.maxBufferedBytes);
+      const overflow = sendOverflow(this.limits.maxBufferedBytes);
+      this.ws.send(overflow.frame, true);
+      this.close(overflow.closeCode, overflow.reason);
+      return;
+    }
+    this.onActivity();
     if (this.ws.send(frame, true) === SEND_DROPPED) {
       this.logger.error({ bufferedBytes: this.ws.getBufferedAmount() }, 'send buffer limit hit; closing so no frame is silently lost');
       this.close(1011, 'send buffer overflow');
@@ -37,12 +50,12 @@ class UwsConnection implements FrameConnection {
   }
 
   waitWritable(): Promise<void> {
-    if (this.closed || this.ws.getBufferedAmount() <= this.highWaterBytes) return Promise.resolve();
+    if (this.closed || this.ws.getBufferedAmount() <= this.limits.highWaterBytes) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   drained(): void {
-    if (!this.closed && this.ws.getBufferedAmount() > this.highWaterBytes) return;
+    if (!this.closed && this.ws.getBufferedAmount() > this.limits.highWaterBytes) return;
     const waiters = this.waiters;
     this.waiters = [];
     for (const wake of waiters) wake();
@@ -73,12 +86,15 @@ export function attachStreamRoute(app: TemplatedApp, deps: StreamRouteOptions): 
     // Frames up to 16× the limit are read so that an oversized one gets a coded error and the
     // connection survives; only beyond that does uWS cut the connection itself.
     maxPayloadLength: Math.min(deps.maxFrameBytes * 16, 64 * 1024 * 1024),
-    idleTimeout: deps.idleTimeoutSec,
+    // uWS's idleTimeout counts received bytes only and would cut a client listening to a long stream: the idle
+    // timeout is the adapters' own (idle-watch.ts).
+    idleTimeout: 0,
     sendPingsAutomatically: false,
-    maxBackpressure: MAX_SEND_BUFFER_BYTES,
+    // Above the bound `send` enforces, so uWS never drops a frame itself; the error frame fits in the margin.
+    maxBackpressure: deps.maxSendBufferBytes + 64 * 1024,
     upgrade: (res, req, context) => {
       res.upgrade<SocketData>(
-        { connection: undefined, session: undefined },
+        { connection: undefined, session: undefined, idle: undefined },
         req.getHeader('sec-websocket-key'),
         req.getHeader('sec-websocket-protocol'),
         req.getHeader('sec-websocket-extensions'),
@@ -95,19 +111,35 @@ export function attachStreamRoute(app: TemplatedApp, deps: StreamRouteOptions): 
         ws.end(closeCodeFor(refusal.code), refusal.code);
         return;
       }
-      const connection = new UwsConnection(ws, deps.sendHighWaterBytes, deps.logger);
+      // An idle connection is cut without a close handshake, as uWS's own idleTimeout did.
+      const idle = watchIdle({ idleMs: deps.idleTimeoutSec * 1000, isBusy: () => isBusy(), onIdle: () => ws.close() });
+      const connection = new UwsConnection(ws, { highWaterBytes: deps.sendHighWaterBytes, maxBufferedBytes: deps.maxSendBufferBytes }, deps.logger, idle.touch);
+      const session = deps.createSession(connection);
+      // Requests in flight keep a connection open while its client listens; not one whose client stopped reading
+      // (bytes queued and none written since the last touch): that client is gone or stuck.
+      const isBusy = () => session.activeRequests > 0 && connection.bufferedBytes() === 0;
       data.connection = connection;
-      data.session = deps.createSession(connection);
+      data.session = session;
+      data.idle = idle;
       open.add(connection);
       deps.onOpen();
       data.session.open();
     },
     message: (ws, message, isBinary) => {
-      ws.getUserData().session?.receive(new Uint8Array(message.slice(0)), isBinary);
+      const data = ws.getUserData();
+      data.idle?.touch();
+      data.session?.receive(new Uint8Array(message.slice(0)), isBinary);
     },
-    drain: (ws) => ws.getUserData().connection?.drained(),
+    ping: (ws) => ws.getUserData().idle?.touch(),
+    pong: (ws) => ws.getUserData().idle?.touch(),
+    drain: (ws) => {
+      const data = ws.getUserData();
+      data.idle?.touch();
+      data.connection?.drained();
+    },
     close: (ws) => {
       const data = ws.getUserData();
+      data.idle?.stop();
       if (!data.connection) return;
       data.connection.markClosed();
       open.delete(data.connection);
