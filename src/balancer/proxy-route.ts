@@ -23,11 +23,12 @@ function forward(backend: Backend, method: string, path: string, headers: Record
  */
 export function proxyToWorker(
   http: HttpExchange,
-  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined; onNoBackend: () => void },
+  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; isAccepting: () => TtsError | undefined; onNoBackend: () => void; workerHeaders?: Record<string, string> },
 ): void {
   const method = http.method;
   const path = `${http.path}${http.query ? `?${http.query}` : ''}`;
-  const headers: Record<string, string> = {};
+  // The client's own Authorization is never passed on: workers see the balancer's key (docs/security.md).
+  const headers: Record<string, string> = { ...deps.workerHeaders };
   for (const name of ['content-type', 'accept', 'if-none-match', 'accept-encoding']) {
     const value = http.header(name);
     if (value) headers[name] = value;

@@ -3,6 +3,7 @@ import { decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, pee
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Backend, BackendPool } from './backend-pool.js';
+import { workerAuthHeaders } from './worker-auth.js';
 import { WorkerRefusal, connectBackend, type BackendLink, type LinkClosed } from './backend-link.js';
 import type { BalancerMetrics } from './balancer-metrics.js';
 import { RequestTracker } from './request-tracker.js';
@@ -21,6 +22,8 @@ export interface RelayOptions {
   connectTimeoutMs: number;
   /** Client send buffer at which the worker link is paused, in bytes. */
   sendHighWaterBytes: number;
+  /** The balancer's own key for workers that require one. */
+  workerApiKey?: string;
 }
 
 /**
@@ -92,7 +95,7 @@ export class RelaySession implements SessionHandler {
         const backend = this.deps.pool.pick(exclude);
         if (!backend) return this.noBackend();
         try {
-          const { link, ready } = await connectBackend(backend, this.deps.options.connectTimeoutMs);
+          const { link, ready } = await connectBackend(backend, this.deps.options.connectTimeoutMs, workerAuthHeaders(this.deps.options.workerApiKey));
           if (this.clientGone) {
             link.close(1000, 'client left');
             return;

@@ -1,4 +1,5 @@
 import { readSettings, type SettingsOf, type SettingsTable } from './settings.js';
+import { accessSettings, checkAccessSettings } from './access-settings.js';
 import { TRANSPORT_SETTING } from './transport-setting.js';
 
 /** Every setting of `chatterbox balance`. */
@@ -18,6 +19,8 @@ export const BALANCER_SETTINGS = {
   sendHighWaterBytes: { flag: 'send-high-water', env: 'CHATTERBOX_LB_SEND_HIGH_WATER_BYTES', kind: 'int', default: 262_144, min: 1024, max: 67_108_864, description: 'Client send buffer at which the worker link pauses, in bytes.' },
   drainTimeoutSec: { flag: 'drain-timeout', env: 'CHATTERBOX_LB_DRAIN_TIMEOUT_SEC', kind: 'int', default: 30, min: 0, max: 3600, description: 'On SIGTERM, how long sessions may finish their requests, in seconds.' },
   transport: TRANSPORT_SETTING,
+  ...accessSettings('CHATTERBOX_LB_'),
+  workerApiKey: { flag: 'worker-api-key', env: 'CHATTERBOX_LB_WORKER_API_KEY', kind: 'string', default: undefined, description: 'API key the balancer presents to workers that require one (its own key; client keys are not forwarded).' },
   logLevel: { flag: 'log-level', env: 'CHATTERBOX_LOG_LEVEL', kind: 'enum', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Minimum log level.' },
   logFormat: { flag: 'log-format', env: 'CHATTERBOX_LOG_FORMAT', kind: 'enum', default: 'auto', choices: ['auto', 'json', 'journal'], description: 'Log line format: json, journal (each line starts with <priority> for journald), or auto (journal when stdout is the systemd journal).' },
 } as const satisfies SettingsTable;
@@ -29,8 +32,9 @@ export function parseBalancerConfig(
   flags: Record<string, string | string[] | boolean | undefined>,
   env: Record<string, string | undefined> = process.env,
 ): BalancerConfig {
-  return readSettings(BALANCER_SETTINGS, flags, env, (config) =>
-    config.backends.flatMap((url) => {
+  return readSettings(BALANCER_SETTINGS, flags, env, (config) => [
+    ...checkAccessSettings(config),
+    ...config.backends.flatMap((url) => {
       try {
         const parsed = new URL(url);
         return parsed.protocol === 'ws:' || parsed.protocol === 'wss:' ? [] : [`--backend (backends): '${url}' must be a ws:// or wss:// URL`];
@@ -38,5 +42,5 @@ export function parseBalancerConfig(
         return [`--backend (backends): '${url}' is not a URL`];
       }
     }),
-  );
+  ]);
 }

@@ -1,9 +1,10 @@
 import { readSettings, type SettingsOf, type SettingsTable } from './settings.js';
+import { accessSettings, checkAccessSettings } from './access-settings.js';
 import { TRANSPORT_SETTING } from './transport-setting.js';
 
 /** Every setting of `chatterbox serve`: flag, environment variable, range and default. */
 export const WORKER_SETTINGS = {
-  host: { flag: 'host', env: 'CHATTERBOX_HOST', kind: 'string', default: '0.0.0.0', description: 'Address to listen on.' },
+  host: { flag: 'host', env: 'CHATTERBOX_HOST', kind: 'string', default: '127.0.0.1', description: 'Address to listen on (loopback by default; 0.0.0.0 opens it to a balancer on another host).' },
   port: { flag: 'port', env: 'CHATTERBOX_PORT', kind: 'int', default: 6093, min: 0, max: 65535, description: 'TCP port (0 picks a free one).' },
   gpu: { flag: 'gpu', env: 'CHATTERBOX_GPU', kind: 'int', default: 0, min: 0, max: 63, description: 'GPU index (CUDA device id) this worker serves.' },
   modelDir: { flag: 'model', env: 'CHATTERBOX_MODEL_DIR', kind: 'string', default: undefined, description: 'Chatterbox ONNX model directory; without it the embedded Flite voice is used.' },
@@ -25,6 +26,7 @@ export const WORKER_SETTINGS = {
   sendHighWaterBytes: { flag: 'send-high-water', env: 'CHATTERBOX_SEND_HIGH_WATER_BYTES', kind: 'int', default: 262_144, min: 1024, max: 67_108_864, description: 'Per-connection send buffer at which a request pauses until the client reads, in bytes.' },
   drainTimeoutSec: { flag: 'drain-timeout', env: 'CHATTERBOX_DRAIN_TIMEOUT_SEC', kind: 'int', default: 30, min: 0, max: 3600, description: 'On SIGTERM, how long running requests may finish before exit, in seconds.' },
   transport: TRANSPORT_SETTING,
+  ...accessSettings('CHATTERBOX_'),
   logLevel: { flag: 'log-level', env: 'CHATTERBOX_LOG_LEVEL', kind: 'enum', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], description: 'Minimum log level.' },
   logFormat: { flag: 'log-format', env: 'CHATTERBOX_LOG_FORMAT', kind: 'enum', default: 'auto', choices: ['auto', 'json', 'journal'], description: 'Log line format: json, journal (each line starts with <priority> for journald), or auto (journal when stdout is the systemd journal).' },
 } as const satisfies SettingsTable;
@@ -36,5 +38,5 @@ export function parseWorkerConfig(
   flags: Record<string, string | string[] | boolean | undefined>,
   env: Record<string, string | undefined> = process.env,
 ): WorkerConfig {
-  return readSettings(WORKER_SETTINGS, flags, env);
+  return readSettings(WORKER_SETTINGS, flags, env, checkAccessSettings);
 }

@@ -1,11 +1,12 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../logging/logger.js';
 import { encodeFrame } from '../../protocol/codec.js';
-import { TtsError, closeCodeFor } from '../../protocol/errors.js';
+import { TtsError, closeCodeFor, httpStatusFor } from '../../protocol/errors.js';
 import type { FrameConnection } from '../frame-connection.js';
-import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions } from '../transport.js';
+import { selectProtocol } from '../access/subprotocol.js';
+import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions, type UpgradeVerdict } from '../transport.js';
 
 /**
  * FrameConnection over a `ws` socket. Buffered bytes are counted from `send` until its callback (written to the
@@ -65,6 +66,11 @@ class NodeConnection implements FrameConnection {
   }
 }
 
+function headerOf(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}
+
 /** The stream endpoint on a node:http server's upgrades: what a `ws` server needs, and the live connections. */
 export interface NodeStreamRoute {
   readonly connections: number;
@@ -82,15 +88,19 @@ export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute
     maxPayload: Math.min(deps.maxFrameBytes * 16, 64 * 1024 * 1024),
     perMessageDeflate: false,
     clientTracking: false,
+    handleProtocols: (offered) => selectProtocol(offered) || false,
   });
 
-  const accept = (ws: WebSocket) => {
+  const accept = (ws: WebSocket, verdict: UpgradeVerdict | undefined) => {
     ws.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
+    const gateRefusal = verdict?.kind === 'refuse' ? verdict : undefined;
     const refusal =
+      gateRefusal?.error ??
       deps.isAccepting() ??
       (open.size >= deps.maxConnections ? new TtsError('SERVER_BUSY', `worker has reached its ${deps.maxConnections} connections`) : undefined);
     if (refusal) {
-      ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable }));
+      const retryAfterMs = gateRefusal?.retryAfterMs;
+      ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }));
       ws.close(closeCodeFor(refusal.code), refusal.code);
       return;
     }
@@ -99,7 +109,8 @@ export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute
     const touch = () => idleTimer?.refresh();
     idleTimer = setTimeout(() => ws.terminate(), deps.idleTimeoutSec * 1000);
     const connection = new NodeConnection(ws, deps.sendHighWaterBytes, deps.logger, touch);
-    const session = deps.createSession(connection);
+    const created = deps.createSession(connection);
+    const session = verdict?.kind === 'admit' ? verdict.wrap(created, connection) : created;
     open.add(connection);
     ws.on('message', (data: Buffer, isBinary) => {
       touch();
@@ -124,7 +135,15 @@ export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute
       return open.size;
     },
     upgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket, head, accept);
+      const verdict = deps.gate?.({ header: (name) => headerOf(req, name), remoteAddress: req.socket.remoteAddress ?? '' });
+      if (verdict?.kind === 'reject') {
+        const { code, message, retryable } = verdict.error;
+        const body = JSON.stringify({ error: { code, message, retryable } });
+        const status = httpStatusFor(code);
+        socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\ncache-control: no-store\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, verdict));
     },
     closeAll(code, reason) {
       for (const connection of open) connection.close(code, reason);

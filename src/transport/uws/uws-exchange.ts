@@ -3,7 +3,7 @@ import { TtsError } from '../../protocol/errors.js';
 import { bodyTooLarge, type HttpExchange } from '../http-exchange.js';
 
 const STATUS_TEXT: Record<number, string> = {
-  200: 'OK', 304: 'Not Modified', 400: 'Bad Request', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict',
+  200: 'OK', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 408: 'Request Timeout', 409: 'Conflict',
   413: 'Payload Too Large', 415: 'Unsupported Media Type', 429: 'Too Many Requests', 500: 'Internal Server Error',
   502: 'Bad Gateway', 503: 'Service Unavailable',
 };
@@ -22,6 +22,7 @@ export class UwsExchange implements HttpExchange {
   readonly method: string;
   readonly path: string;
   readonly query: string;
+  readonly remoteAddress: string;
   private readonly headers = new Map<string, string>();
   private aborted = false;
   private ended = false;
@@ -33,6 +34,7 @@ export class UwsExchange implements HttpExchange {
     req: HttpRequest,
   ) {
     this.method = req.getMethod().toUpperCase();
+    this.remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
     this.path = req.getUrl();
     this.query = req.getQuery() ?? '';
     req.forEach((name, value) => this.headers.set(name, value));

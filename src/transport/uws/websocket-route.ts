@@ -1,14 +1,17 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Logger } from '../../logging/logger.js';
 import { encodeFrame } from '../../protocol/codec.js';
-import { TtsError, closeCodeFor } from '../../protocol/errors.js';
+import { TtsError, closeCodeFor, httpStatusFor } from '../../protocol/errors.js';
 import { STREAM_PATH } from '../../protocol/messages.js';
 import type { FrameConnection, SessionHandler } from '../frame-connection.js';
-import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions } from '../transport.js';
+import { parseOfferedProtocols, selectProtocol } from '../access/subprotocol.js';
+import { MAX_SEND_BUFFER_BYTES, type StreamRouteOptions, type UpgradeVerdict } from '../transport.js';
+import { statusLine } from './uws-exchange.js';
 
 interface SocketData {
   connection: UwsConnection | undefined;
   session: SessionHandler | undefined;
+  verdict: UpgradeVerdict | undefined;
 }
 
 /** Result codes of uWS `send`: 2 means the message was dropped, which must never go unnoticed. */
@@ -80,27 +83,39 @@ export function attachStreamRoute(
     sendPingsAutomatically: false,
     maxBackpressure: MAX_SEND_BUFFER_BYTES,
     upgrade: (res, req, context) => {
+      // The request object is only valid inside this callback: the gate decides here, `open` acts on it.
+      const verdict = deps.gate?.({ header: (name) => req.getHeader(name), remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString() });
+      if (verdict?.kind === 'reject') {
+        const { code, message, retryable } = verdict.error;
+        res.writeStatus(statusLine(httpStatusFor(code))).writeHeader('content-type', 'application/json').writeHeader('cache-control', 'no-store');
+        res.end(JSON.stringify({ error: { code, message, retryable } }), true);
+        return;
+      }
       res.upgrade<SocketData>(
-        { connection: undefined, session: undefined },
+        { connection: undefined, session: undefined, verdict },
         req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
+        selectProtocol(parseOfferedProtocols(req.getHeader('sec-websocket-protocol'))),
         req.getHeader('sec-websocket-extensions'),
         context,
       );
     },
     open: (ws) => {
       const data = ws.getUserData();
+      const gateRefusal = data.verdict?.kind === 'refuse' ? data.verdict : undefined;
       const refusal =
+        gateRefusal?.error ??
         deps.isAccepting() ??
         (open.size >= deps.maxConnections ? new TtsError('SERVER_BUSY', `worker has reached its ${deps.maxConnections} connections`) : undefined);
       if (refusal) {
-        ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable }), true);
+        const retryAfterMs = gateRefusal?.retryAfterMs;
+        ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }), true);
         ws.end(closeCodeFor(refusal.code), refusal.code);
         return;
       }
       const connection = new UwsConnection(ws, deps.sendHighWaterBytes, deps.logger);
       data.connection = connection;
-      data.session = deps.createSession(connection);
+      const session = deps.createSession(connection);
+      data.session = data.verdict?.kind === 'admit' ? data.verdict.wrap(session, connection) : session;
       open.add(connection);
       deps.onOpen();
       data.session.open();
