@@ -18,11 +18,11 @@ export interface HandshakeOutcome {
 
 /**
  * Opens a WebSocket with the headers and subprotocols given, sends `send` once the first frame arrives, and waits
- * until the server closes it, refuses the upgrade, or `untilFrames` frames came (then closes it itself).
+ * until the server closes it, refuses the upgrade, or `untilFrames` frames or one of `untilType` came (then closes it itself).
  */
 export function tryWebSocket(
   url: string,
-  options: { headers?: Record<string, string>; protocols?: string[]; send?: ClientMessage[]; untilFrames?: number } = {},
+  options: { headers?: Record<string, string>; protocols?: string[]; send?: ClientMessage[]; untilFrames?: number; untilType?: string } = {},
 ): Promise<HandshakeOutcome> {
   const outcome: HandshakeOutcome = { frames: [] };
   const ws = new WebSocket(url, options.protocols ?? [], { headers: options.headers, perMessageDeflate: false });
@@ -41,7 +41,8 @@ export function tryWebSocket(
     ws.on('message', (data: Buffer) => {
       outcome.frames.push(decodeServerMessage(data));
       if (outcome.frames.length === 1) for (const message of options.send ?? []) ws.send(encodeFrame(message));
-      if (options.untilFrames !== undefined && outcome.frames.length >= options.untilFrames) ws.close(1000);
+      const last = outcome.frames.at(-1);
+      if ((options.untilFrames !== undefined && outcome.frames.length >= options.untilFrames) || last?.type === options.untilType) ws.close(1000);
     });
     ws.on('close', (code: number) => {
       outcome.closeCode = code;
