@@ -15,7 +15,16 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 async function startKeyedBackend(t: TestContext, balancerSettings: Record<string, string> = {}) {
   const worker = await startTestWorkerFor(t, { auth: 'api-key', 'api-key': WORKER_KEY });
   const config = parseBalancerConfig(
-    { transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`], 'log-level': 'silent', auth: 'api-key', 'api-key': CLIENT_KEY, ...balancerSettings },
+    {
+      transport: testTransport(),
+      host: '127.0.0.1',
+      port: '0',
+      backend: [`ws://127.0.0.1:${worker.port}`],
+      'log-level': 'silent',
+      auth: 'api-key',
+      'api-key': CLIENT_KEY,
+      ...balancerSettings,
+    },
     {},
   );
   const balancer = await createBalancerServer(config, createLogger({ level: 'silent' }));
@@ -26,9 +35,18 @@ async function startKeyedBackend(t: TestContext, balancerSettings: Record<string
 describe('balancer access: API keys', () => {
   it('serves nothing without a valid client key: every route and the WebSocket', async (t) => {
     const { httpUrl, wsUrl } = await startKeyedBackend(t, { 'worker-api-key': WORKER_KEY });
-    for (const [method, path] of [['POST', '/v1/tts'], ['GET', '/lb-stats'], ['GET', '/metrics'], ['GET', '/v1/anything']] as const) {
+    for (const [method, path] of [
+      ['POST', '/v1/tts'],
+      ['GET', '/lb-stats'],
+      ['GET', '/metrics'],
+      ['GET', '/v1/anything'],
+    ] as const) {
       for (const headers of [{}, bearer(WORKER_KEY)]) {
-        const result = await httpRequest(`${httpUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...headers }, body: method === 'POST' ? '{"text":"hi"}' : undefined });
+        const result = await httpRequest(`${httpUrl}${path}`, {
+          method,
+          headers: { 'content-type': 'application/json', ...headers },
+          body: method === 'POST' ? '{"text":"hi"}' : undefined,
+        });
         assert.equal(result.status, 401, `${method} ${path} ${JSON.stringify(headers)}`);
         assert.deepEqual(jsonOf(result), { error: { code: 'UNAUTHORIZED', message: 'unauthorized', retryable: false } });
       }

@@ -11,7 +11,16 @@ const engine = {
 } as unknown as HostedEngine;
 
 function health(full: boolean) {
-  return describeHealth({ engine, admission: createAdmission({ maxActive: 1, maxQueued: 0 }), sessions: 0, draining: false, gpu: 0, startedAtMs: Date.now(), transport: 'node', full });
+  return describeHealth({
+    engine,
+    admission: createAdmission({ maxActive: 1, maxQueued: 0 }),
+    sessions: 0,
+    draining: false,
+    gpu: 0,
+    startedAtMs: Date.now(),
+    transport: 'node',
+    full,
+  });
 }
 
 describe('/health redaction', () => {

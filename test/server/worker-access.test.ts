@@ -16,10 +16,23 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 describe('worker access: API keys', () => {
   it('serves no route and no WebSocket without a valid key, and says nothing about why', async (t) => {
     const worker = await startTestWorkerFor(t, KEYS_ON);
-    const routes: Array<[method: string, path: string]> = [['POST', '/v1/tts'], ['GET', '/metrics'], ['PUT', '/v1/tts'], ['GET', '/v1/stream']];
+    const routes: Array<[method: string, path: string]> = [
+      ['POST', '/v1/tts'],
+      ['GET', '/metrics'],
+      ['PUT', '/v1/tts'],
+      ['GET', '/v1/stream'],
+    ];
     for (const [method, path] of routes) {
-      const missing = await httpRequest(`${worker.httpUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, body: method === 'POST' ? '{"text":"hi"}' : undefined });
-      const wrong = await httpRequest(`${worker.httpUrl}${path}`, { method, headers: { 'content-type': 'application/json', ...bearer(WRONG) }, body: method === 'POST' ? '{"text":"hi"}' : undefined });
+      const missing = await httpRequest(`${worker.httpUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body: method === 'POST' ? '{"text":"hi"}' : undefined,
+      });
+      const wrong = await httpRequest(`${worker.httpUrl}${path}`, {
+        method,
+        headers: { 'content-type': 'application/json', ...bearer(WRONG) },
+        body: method === 'POST' ? '{"text":"hi"}' : undefined,
+      });
       assert.equal(missing.status, 401, `${method} ${path} without a key`);
       assert.equal(wrong.status, 401, `${method} ${path} with a wrong key`);
       assert.deepEqual(missing.body, wrong.body, 'a missing and a wrong key read the same');
@@ -75,7 +88,10 @@ describe('worker access: origin and host', () => {
   it('answers CORS preflights for allowed origins and refuses others on /v1/*', async (t) => {
     const worker = await startTestWorkerFor(t, { 'allowed-origin': 'https://app.example' });
     const preflight = (origin: string) =>
-      httpRequest(`${worker.httpUrl}/v1/tts`, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' } });
+      httpRequest(`${worker.httpUrl}/v1/tts`, {
+        method: 'OPTIONS',
+        headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+      });
     const allowed = await preflight('https://app.example');
     assert.equal(allowed.status, 204);
     assert.equal(allowed.headers['access-control-allow-origin'], 'https://app.example');
@@ -111,7 +127,10 @@ describe('worker access: per-client limits', () => {
     assert.equal(limited.headers['retry-after'], String(Math.ceil(body.error.retryAfterMs / 1000)));
     const stream = await tryWebSocket(worker.wsUrl, { send: [{ type: 'start', id: 'r1', text: 'Three.' }], untilFrames: 2 });
     const error = stream.frames[1] as ErrorMessage;
-    assert.deepEqual({ ...error, retryAfterMs: undefined }, { type: 'error', id: 'r1', code: 'RATE_LIMITED', message: 'rate limit reached', retryable: true, retryAfterMs: undefined });
+    assert.deepEqual(
+      { ...error, retryAfterMs: undefined },
+      { type: 'error', id: 'r1', code: 'RATE_LIMITED', message: 'rate limit reached', retryable: true, retryAfterMs: undefined },
+    );
     assert.ok((error.retryAfterMs ?? 0) > 0);
   });
 

@@ -52,7 +52,11 @@ export function presentedKey(header: (name: string) => string): string | undefin
 export function createAccessPolicy(given: Partial<AccessSettings> & { host: string }): AccessPolicy {
   const settings: AccessSettings = { ...DEFAULT_ACCESS_SETTINGS, ...definedOnly(given), host: given.host };
   const keyCheck = settings.auth === 'api-key' ? createKeyCheck(loadApiKeys({ file: settings.apiKeysFile, keys: settings.apiKeys })) : undefined;
-  const limits: RateLimits = { sessionsPerClient: settings.sessionsPerClient, requestsPerMinute: settings.requestsPerMinute, charsPerMinute: settings.charsPerMinute };
+  const limits: RateLimits = {
+    sessionsPerClient: settings.sessionsPerClient,
+    requestsPerMinute: settings.requestsPerMinute,
+    charsPerMinute: settings.charsPerMinute,
+  };
   return {
     keyCheck,
     allowedOrigins: settings.allowedOrigins,

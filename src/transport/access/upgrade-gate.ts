@@ -49,7 +49,9 @@ export function createUpgradeGate(policy: AccessPolicy): UpgradeGate {
               }
               const waitMs = start ? limiter.takeRequest(client, start.text.length) : undefined;
               if (start && waitMs !== undefined) {
-                connection.send(encodeFrame({ type: 'error', id: start.id, code: 'RATE_LIMITED', message: 'rate limit reached', retryable: true, retryAfterMs: waitMs }));
+                connection.send(
+                  encodeFrame({ type: 'error', id: start.id, code: 'RATE_LIMITED', message: 'rate limit reached', retryable: true, retryAfterMs: waitMs }),
+                );
                 return;
               }
             }

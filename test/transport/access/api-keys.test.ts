@@ -11,11 +11,14 @@ describe('API keys', () => {
   });
 
   it('names the bad line of a key file but never its content', () => {
-    assert.throws(() => parseKeyFile(`${KEY_A}\nshort secret\n`, 'keys.txt'), (err: Error) => {
-      assert.match(err.message, /keys\.txt line 2/);
-      assert.doesNotMatch(err.message, /short secret/);
-      return true;
-    });
+    assert.throws(
+      () => parseKeyFile(`${KEY_A}\nshort secret\n`, 'keys.txt'),
+      (err: Error) => {
+        assert.match(err.message, /keys\.txt line 2/);
+        assert.doesNotMatch(err.message, /short secret/);
+        return true;
+      },
+    );
   });
 
   it('refuses to turn keys on with none configured', () => {
