@@ -51,7 +51,7 @@ export interface UpgradeRequest {
  */
 export type UpgradeVerdict =
   | { kind: 'reject'; error: TtsError }
-  | { kind: 'refuse'; error: TtsError; retryAfterMs?: number }
+  | { kind: 'refuse'; error: TtsError }
   | { kind: 'admit'; wrap: (session: SessionHandler, connection: FrameConnection) => SessionHandler };
 
 /** Decides on one upgrade request; must not throw. */

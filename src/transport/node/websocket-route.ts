@@ -93,14 +93,12 @@ export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute
 
   const accept = (ws: WebSocket, verdict: UpgradeVerdict | undefined) => {
     ws.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
-    const gateRefusal = verdict?.kind === 'refuse' ? verdict : undefined;
     const refusal =
-      gateRefusal?.error ??
+      (verdict?.kind === 'refuse' ? verdict.error : undefined) ??
       deps.isAccepting() ??
       (open.size >= deps.maxConnections ? new TtsError('SERVER_BUSY', `worker has reached its ${deps.maxConnections} connections`) : undefined);
     if (refusal) {
-      const retryAfterMs = gateRefusal?.retryAfterMs;
-      ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }));
+      ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable }));
       ws.close(closeCodeFor(refusal.code), refusal.code);
       return;
     }

@@ -101,14 +101,12 @@ export function attachStreamRoute(
     },
     open: (ws) => {
       const data = ws.getUserData();
-      const gateRefusal = data.verdict?.kind === 'refuse' ? data.verdict : undefined;
       const refusal =
-        gateRefusal?.error ??
+        (data.verdict?.kind === 'refuse' ? data.verdict.error : undefined) ??
         deps.isAccepting() ??
         (open.size >= deps.maxConnections ? new TtsError('SERVER_BUSY', `worker has reached its ${deps.maxConnections} connections`) : undefined);
       if (refusal) {
-        const retryAfterMs = gateRefusal?.retryAfterMs;
-        ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) }), true);
+        ws.send(encodeFrame({ type: 'error', code: refusal.code, message: refusal.message, retryable: refusal.retryable }), true);
         ws.end(closeCodeFor(refusal.code), refusal.code);
         return;
       }
