@@ -435,7 +435,7 @@ http_summary() {
         const h = JSON.parse(body);
         console.log(`${h.status} (HTTP ${res.status})  engine ${h.engine} on ${h.device}  sessions ${h.sessions}  ` +
           `active ${h.activeRequests}/${h.capacity}  queued ${h.queuedRequests}  load ${h.loadScore}  ` +
-          `uptime ${h.uptimeSec}s  pid ${h.pid}  v${h.version}`);
+          `uptime ${h.uptimeSec}s  ${h.pid ? `pid ${h.pid}  ` : ""}v${h.version}`);
         if (!res.ok) process.exitCode = 1;
       })
       .catch((err) => {

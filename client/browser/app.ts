@@ -1,4 +1,5 @@
 // The demo page: speaks through the same /v1/stream protocol as every client, from the server that served it.
+import { connectWithApiKey } from './api-key.js';
 import { element } from './dom.js';
 import { describeError } from './error-text.js';
 import { createLiveView, phaseAfter, type Phase, type Utterance } from './live-view.js';
@@ -6,7 +7,7 @@ import { createParamsForm, type ParamsForm } from './params-form.js';
 import { createPlayer, DEFAULT_PLAYER_TIMING, type Player } from './player.js';
 import type { PlayerReport } from './player-protocol.js';
 import { createRecording } from './recording.js';
-import { connect, toFloat32, type BrowserTtsClient, type ReadyMessage } from './tts-browser-client.js';
+import { toFloat32, type BrowserTtsClient, type ReadyMessage } from './tts-browser-client.js';
 
 /** The hashed file name of the player worklet, relative to the page; set by scripts/build-browser.mjs. */
 declare const __WORKLET_URL__: string;
@@ -120,7 +121,9 @@ function ensureClient(): Promise<BrowserTtsClient> {
   connecting ??= (async () => {
     setConnection('connecting');
     try {
-      const opened = await connect();
+      const opened = await connectWithApiKey(
+        (retry) => window.prompt(retry ? 'That API key was not accepted. API key:' : 'This server requires an API key:') ?? undefined,
+      );
       client = opened;
       setConnection('connected', opened.ready);
       applyReady(opened.ready);

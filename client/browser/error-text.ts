@@ -35,6 +35,9 @@ const TEXT: Record<ErrorCode, string | ((ready: ReadyMessage | undefined) => str
   BACKEND_LOST: 'The connection to the speech server was lost; press Speak to try again.',
   ENGINE_FAILED: 'The speech engine failed on this text; try again.',
   INTERNAL: 'Something went wrong on the server; try again.',
+  UNAUTHORIZED: 'This server requires an API key; reload the page to enter one.',
+  FORBIDDEN: 'This server does not accept requests from this page.',
+  RATE_LIMITED: 'Too many requests for now; try again in a moment.',
 };
 
 /** Words for anything the page can fail with; never shows a stack, keeps the code for reference. */

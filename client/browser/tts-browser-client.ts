@@ -24,7 +24,12 @@ export interface ConnectOptions {
   /** Time allowed for the socket to open and the `ready` frame to arrive, in ms. */
   timeoutMs?: number;
   /** WebSocket constructor to use (default: the global one). */
-  WebSocket?: new (url: string) => WebSocketLike;
+  WebSocket?: new (url: string, protocols?: string[]) => WebSocketLike;
+  /**
+   * API key for a server that requires one. Browsers cannot set headers on a WebSocket, so it goes as a `key.<KEY>`
+   * subprotocol beside `chatterbox.v1`, which the server selects (it never echoes the key).
+   */
+  apiKey?: string;
 }
 
 /** Defaults of `connect`. */
@@ -71,12 +76,15 @@ export function toFloat32(chunk: SpeechChunk, format: AudioFormat = 's16le'): Fl
   return decodePcm(chunk.pcm, format);
 }
 
-/** Connects and waits for `ready`. Throws TtsError: NO_BACKEND (cannot connect), NOT_READY (timeout), or the server's refusal. */
+/**
+ * Connects and waits for `ready`. Throws TtsError: NO_BACKEND (cannot connect), NOT_READY (timeout), or the server's
+ * refusal (UNAUTHORIZED when it wants an API key, or another one).
+ */
 export function connect(url?: string | URL, options: ConnectOptions = {}): Promise<BrowserTtsClient> {
   const href = streamUrl(url);
-  const Impl = options.WebSocket ?? (globalThis.WebSocket as unknown as new (url: string) => WebSocketLike);
+  const Impl = options.WebSocket ?? (globalThis.WebSocket as unknown as new (url: string, protocols?: string[]) => WebSocketLike);
   const timeoutMs = options.timeoutMs ?? DEFAULT_CONNECT_OPTIONS.timeoutMs;
-  const ws = new Impl(href);
+  const ws = options.apiKey ? new Impl(href, ['chatterbox.v1', `key.${options.apiKey}`]) : new Impl(href);
   ws.binaryType = 'arraybuffer';
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -35,11 +35,15 @@ export class TtsClient {
     ws.on('error', () => undefined);
   }
 
-  /** Connects to `url` (ws://host:port, with or without the /v1/stream path) and waits for `ready`. */
-  static connect(url: string, options: { timeoutMs?: number } = {}): Promise<TtsClient> {
+  /**
+   * Connects to `url` (ws://host:port, with or without the /v1/stream path) and waits for `ready`; `apiKey` goes as
+   * `Authorization: Bearer` on the upgrade. Rejects with TtsError UNAUTHORIZED when the server wants a (different) key.
+   */
+  static connect(url: string, options: { timeoutMs?: number; apiKey?: string } = {}): Promise<TtsClient> {
     const target = new URL(url);
     if (target.pathname === '/' || target.pathname === '') target.pathname = STREAM_PATH;
-    const ws = new WebSocket(target, { perMessageDeflate: false });
+    const headers: Record<string, string> = options.apiKey ? { authorization: `Bearer ${options.apiKey}` } : {};
+    const ws = new WebSocket(target, { perMessageDeflate: false, headers });
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         ws.terminate();

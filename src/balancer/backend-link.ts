@@ -45,10 +45,10 @@ function refusalOf(backend: Backend, frame: Uint8Array): TtsError {
  * TtsError NO_BACKEND when it is unreachable or sends no ready in time (its cause then has an ECONNREFUSED,
  * ETIMEDOUT, … code: see isUnreachable) or the connection drops before ready.
  */
-export function connectBackend(backend: Backend, timeoutMs: number): Promise<{ link: BackendLink; ready: Uint8Array }> {
+export function connectBackend(backend: Backend, timeoutMs: number, headers: Record<string, string> = {}): Promise<{ link: BackendLink; ready: Uint8Array }> {
   const url = new URL(backend.url);
   url.pathname = STREAM_PATH;
-  const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs });
+  const ws = new WebSocket(url, { perMessageDeflate: false, handshakeTimeout: timeoutMs, headers });
   // Frames (and a close) can arrive in the same tick as `ready`, before the caller has the link: hold them.
   const early: Uint8Array[] = [];
   let earlyClose: LinkClosed | undefined;

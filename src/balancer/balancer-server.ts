@@ -7,12 +7,16 @@ import { createHttpRouter } from '../transport/http-router.js';
 import { loadTransport, logTransport } from '../transport/load-transport.js';
 import { attachMetricsRoute } from '../transport/metrics-route.js';
 import { attachStaticRoutes } from '../transport/static-route.js';
+import { createAccessPolicy } from '../transport/access/access-policy.js';
+import { guardHttp } from '../transport/access/http-guard.js';
+import { createUpgradeGate } from '../transport/access/upgrade-gate.js';
 import type { TransportChoice } from '../transport/transport.js';
 import { createBackendPool, type BackendPool } from './backend-pool.js';
 import { createBalancerMetrics } from './balancer-metrics.js';
 import { describeStats, formatStatsText } from './lb-stats.js';
 import { RelaySession } from './relay-session.js';
 import { proxyToWorker } from './proxy-route.js';
+import { workerAuthHeaders } from './worker-auth.js';
 
 /** A running balancer. */
 export interface BalancerServer {
@@ -31,6 +35,7 @@ export interface BalancerServer {
 /** Starts the load balancer: WebSocket relay on /v1/stream, /health, /lb-stats, /metrics, and an HTTP proxy for the rest. */
 export async function createBalancerServer(config: Omit<BalancerConfig, 'logLevel'>, logger: Logger): Promise<BalancerServer> {
   const startedAtMs = Date.now();
+  const access = createAccessPolicy(config);
   const pool = createBackendPool({ ...config, urls: [...config.backends] }, logger.child({ component: 'pool' }));
   await pool.checkAll();
   const sessions = new Set<RelaySession>();
@@ -79,8 +84,16 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   attachMetricsRoute(router, metrics.registry);
   const proxyLogger = logger.child({ component: 'proxy' });
   attachStaticRoutes(router);
+  const workerHeaders = workerAuthHeaders(config.workerApiKey);
   router.otherwise((http) =>
-    proxyToWorker(http, { pool, logger: proxyLogger, maxBodyBytes: config.maxFrameBytes, progressTimeoutMs: config.progressTimeoutMs, isAccepting }),
+    proxyToWorker(http, {
+      pool,
+      logger: proxyLogger,
+      maxBodyBytes: config.maxFrameBytes,
+      progressTimeoutMs: config.progressTimeoutMs,
+      isAccepting,
+      workerHeaders,
+    }),
   );
 
   const relayLogger = logger.child({ component: 'relay' });
@@ -90,8 +103,9 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
       host: config.host,
       port: config.port,
       logger: balancerLogger,
-      http: router.handle,
+      http: guardHttp(access, (http) => router.handle(http)),
       stream: {
+        gate: createUpgradeGate(access),
         maxConnections: config.maxConnections,
         maxFrameBytes: config.maxFrameBytes,
         idleTimeoutSec: config.idleTimeoutSec,

@@ -66,11 +66,19 @@ function invalidHeader(headers: Record<string, string>): string | undefined {
  */
 export function proxyToWorker(
   http: HttpExchange,
-  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; progressTimeoutMs: number; isAccepting: () => TtsError | undefined },
+  deps: {
+    pool: BackendPool;
+    logger: Logger;
+    maxBodyBytes: number;
+    progressTimeoutMs: number;
+    isAccepting: () => TtsError | undefined;
+    workerHeaders?: Record<string, string>;
+  },
 ): void {
   const method = http.method;
   const path = `${http.path}${http.query ? `?${http.query}` : ''}`;
-  const headers: Record<string, string> = {};
+  // The client's own Authorization is never passed on: workers see the balancer's key (docs/security.md).
+  const headers: Record<string, string> = { ...deps.workerHeaders };
   for (const name of ['content-type', 'accept', 'if-none-match', 'accept-encoding']) {
     const value = http.header(name);
     if (value) headers[name] = value;

@@ -4,6 +4,7 @@ import { TtsError, toTtsError } from '../protocol/errors.js';
 import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Backend, BackendPool } from './backend-pool.js';
 import { isUnreachable } from './backend-record.js';
+import { workerAuthHeaders } from './worker-auth.js';
 import { WorkerRefusal, connectBackend, type BackendLink, type LinkClosed } from './backend-link.js';
 import { clientFrameType, peekStartId } from './client-frame.js';
 import { Deadline } from './deadline.js';
@@ -26,6 +27,8 @@ export interface RelayOptions {
   progressTimeoutMs: number;
   /** A worker link with no request in flight is closed after this long, so idle sessions hold no worker connection, in ms. */
   linkIdleMs: number;
+  /** The balancer's own key for workers that require one. */
+  workerApiKey?: string;
 }
 
 /**
@@ -136,7 +139,7 @@ export class RelaySession implements SessionHandler {
         const backend = this.deps.pool.reserveSession(exclude);
         if (!backend) return this.noBackend();
         try {
-          const { link, ready } = await connectBackend(backend, this.deps.options.connectTimeoutMs);
+          const { link, ready } = await connectBackend(backend, this.deps.options.connectTimeoutMs, workerAuthHeaders(this.deps.options.workerApiKey));
           if (this.clientGone) {
             this.deps.pool.openAbandoned(backend);
             link.close(1000, 'client left');

@@ -7,10 +7,11 @@ import { STDOUT_PATH, openWavOutput, type WavOutput } from './wav-output.js';
 /** `npm start` serves clients on the balancer's port; workers (6093, …) are for the balancer. */
 const DEFAULT_URL = `ws://127.0.0.1:${BALANCER_SETTINGS.port.default}`;
 
-const HELP = `Usage: chatterbox say ["text"] [--url ${DEFAULT_URL}] [--voice NAME] [--language xx] [--params JSON] [-o out.wav | -o -]
+const HELP = `Usage: chatterbox say ["text"] [--url ${DEFAULT_URL}] [--api-key KEY] [--voice NAME] [--language xx] [--params JSON] [-o out.wav | -o -]
 
 Speaks the text through a running balancer (the default URL, as 'npm start' runs it) or worker
 (--url, or CHATTERBOX_URL). Without a text argument it reads the text from stdin.
+A server with API keys on needs --api-key, or CHATTERBOX_API_KEY (which, unlike a flag, does not show in ps).
 -o FILE writes a WAV as chunks arrive; -o - streams the WAV to stdout (for a pipe into a player).
 Prints time to first audio, real-time factor and duration: on stdout, or on stderr with -o -.
 Exits 2 for a bad command line, 1 when the request fails.`;
@@ -40,6 +41,7 @@ export async function sayCommand(argv: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       url: { type: 'string', default: process.env.CHATTERBOX_URL ?? DEFAULT_URL },
+      'api-key': { type: 'string', default: process.env.CHATTERBOX_API_KEY },
       voice: { type: 'string' },
       language: { type: 'string' },
       params: { type: 'string' },
@@ -59,7 +61,8 @@ export async function sayCommand(argv: string[]): Promise<void> {
   // With the WAV on stdout, everything else goes to stderr so the pipe carries only audio.
   const report = values.output === STDOUT_PATH ? console.error : console.log;
 
-  const client = await TtsClient.connect(url);
+  const apiKey = values['api-key'];
+  const client = await TtsClient.connect(url, apiKey ? { apiKey } : {});
   const rate = client.ready.sampleRate;
   let output: WavOutput | undefined;
   try {

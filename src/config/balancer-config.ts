@@ -1,4 +1,5 @@
 import { readSettings, type SettingsOf, type SettingsTable } from './settings.js';
+import { accessSettings, checkAccessSettings } from './access-settings.js';
 import { TRANSPORT_SETTING } from './transport-setting.js';
 
 /** Every setting of `chatterbox balance`. */
@@ -140,6 +141,14 @@ export const BALANCER_SETTINGS = {
     description: 'On SIGTERM, how long sessions may finish their requests, in seconds.',
   },
   transport: TRANSPORT_SETTING,
+  ...accessSettings('CHATTERBOX_LB_'),
+  workerApiKey: {
+    flag: 'worker-api-key',
+    env: 'CHATTERBOX_LB_WORKER_API_KEY',
+    kind: 'string',
+    default: undefined,
+    description: 'API key the balancer presents to workers that require one (its own key; client keys are not forwarded).',
+  },
   logLevel: {
     flag: 'log-level',
     env: 'CHATTERBOX_LOG_LEVEL',
@@ -165,8 +174,9 @@ export function parseBalancerConfig(
   flags: Record<string, string | string[] | boolean | undefined>,
   env: Record<string, string | undefined> = process.env,
 ): BalancerConfig {
-  return readSettings(BALANCER_SETTINGS, flags, env, (config) =>
-    config.backends.flatMap((url) => {
+  return readSettings(BALANCER_SETTINGS, flags, env, (config) => [
+    ...checkAccessSettings(config),
+    ...config.backends.flatMap((url) => {
       try {
         const parsed = new URL(url);
         return parsed.protocol === 'ws:' || parsed.protocol === 'wss:' ? [] : [`--backend (backends): '${url}' must be a ws:// or wss:// URL`];
@@ -174,5 +184,5 @@ export function parseBalancerConfig(
         return [`--backend (backends): '${url}' is not a URL`];
       }
     }),
-  );
+  ]);
 }

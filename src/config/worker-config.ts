@@ -1,9 +1,16 @@
 import { readSettings, type SettingsOf, type SettingsTable } from './settings.js';
+import { accessSettings, checkAccessSettings } from './access-settings.js';
 import { TRANSPORT_SETTING } from './transport-setting.js';
 
 /** Every setting of `chatterbox serve`: flag, environment variable, range and default. */
 export const WORKER_SETTINGS = {
-  host: { flag: 'host', env: 'CHATTERBOX_HOST', kind: 'string', default: '0.0.0.0', description: 'Address to listen on.' },
+  host: {
+    flag: 'host',
+    env: 'CHATTERBOX_HOST',
+    kind: 'string',
+    default: '127.0.0.1',
+    description: 'Address to listen on (loopback by default; 0.0.0.0 opens it to a balancer on another host).',
+  },
   port: { flag: 'port', env: 'CHATTERBOX_PORT', kind: 'int', default: 6093, min: 0, max: 65535, description: 'TCP port (0 picks a free one).' },
   gpu: { flag: 'gpu', env: 'CHATTERBOX_GPU', kind: 'int', default: 0, min: 0, max: 63, description: 'GPU index (CUDA device id) this worker serves.' },
   modelDir: {
@@ -183,6 +190,7 @@ export const WORKER_SETTINGS = {
     description: 'On SIGTERM, how long running requests may finish before exit, in seconds.',
   },
   transport: TRANSPORT_SETTING,
+  ...accessSettings('CHATTERBOX_'),
   logLevel: {
     flag: 'log-level',
     env: 'CHATTERBOX_LOG_LEVEL',
@@ -208,5 +216,5 @@ export function parseWorkerConfig(
   flags: Record<string, string | string[] | boolean | undefined>,
   env: Record<string, string | undefined> = process.env,
 ): WorkerConfig {
-  return readSettings(WORKER_SETTINGS, flags, env);
+  return readSettings(WORKER_SETTINGS, flags, env, checkAccessSettings);
 }

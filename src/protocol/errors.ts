@@ -25,6 +25,9 @@ export const ERROR_CODES = {
   BACKEND_LOST: { retryable: true, closeCode: 1011, httpStatus: 502 },
   ENGINE_FAILED: { retryable: true, closeCode: 1011, httpStatus: 500 },
   INTERNAL: { retryable: true, closeCode: 1011, httpStatus: 500 },
+  UNAUTHORIZED: { retryable: false, closeCode: 1008, httpStatus: 401 },
+  FORBIDDEN: { retryable: false, closeCode: 1008, httpStatus: 403 },
+  RATE_LIMITED: { retryable: true, closeCode: 1013, httpStatus: 429 },
 } as const satisfies Record<string, { retryable: boolean; closeCode: number; httpStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -97,6 +97,8 @@ export interface ErrorMessage {
   code: ErrorCode;
   message: string;
   retryable: boolean;
+  /** With RATE_LIMITED: how long to wait before trying again, in ms. */
+  retryAfterMs?: number;
 }
 
 export type ServerMessage = ReadyMessage | AudioMessage | DoneMessage | ErrorMessage;

@@ -1,3 +1,4 @@
+import { basename, isAbsolute } from 'node:path';
 import type { HostedEngine } from '../engine/host/engine-host.js';
 import { VERSION } from '../version.js';
 import type { Admission } from './admission.js';
@@ -21,7 +22,8 @@ export interface WorkerHealth {
   loadScore: number;
   uptimeSec: number;
   version: string;
-  pid: number;
+  /** Only for callers that presented a valid API key. */
+  pid?: number;
   /** The HTTP and WebSocket adapter: 'uws' or 'node'. */
   transport: string;
 }
@@ -35,6 +37,8 @@ export function describeHealth(state: {
   gpu: number;
   startedAtMs: number;
   transport: string;
+  /** The whole report (pid, model path): only for callers with a valid API key. */
+  full: boolean;
 }): WorkerHealth {
   const { engine, admission } = state;
   const status = state.draining ? 'draining' : engine.state === 'ready' ? 'ok' : engine.state;
@@ -43,7 +47,7 @@ export function describeHealth(state: {
     status,
     engine: info?.name ?? 'unknown',
     device: info?.device ?? 'unknown',
-    details: info?.details ?? {},
+    details: state.full ? (info?.details ?? {}) : redactPaths(info?.details ?? {}),
     voices: info?.voices ?? [],
     gpu: state.gpu,
     sessions: state.sessions,
@@ -54,7 +58,12 @@ export function describeHealth(state: {
     loadScore: Math.round(((admission.active + admission.queued) / admission.maxActive) * 1000) / 1000,
     uptimeSec: Math.round((Date.now() - state.startedAtMs) / 1000),
     version: VERSION,
-    pid: process.pid,
+    ...(state.full ? { pid: process.pid } : {}),
     transport: state.transport,
   };
+}
+
+/** Details with absolute paths cut to their last part, so an anonymous caller learns no directory layout. */
+function redactPaths(details: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(details).map(([name, value]) => [name, isAbsolute(value) ? basename(value) : value]));
 }

@@ -7,6 +7,9 @@ import { createHttpRouter } from '../transport/http-router.js';
 import { loadTransport, logTransport } from '../transport/load-transport.js';
 import { attachMetricsRoute } from '../transport/metrics-route.js';
 import { attachStaticRoutes } from '../transport/static-route.js';
+import { createAccessPolicy, type AccessSettings } from '../transport/access/access-policy.js';
+import { guardHttp } from '../transport/access/http-guard.js';
+import { createUpgradeGate } from '../transport/access/upgrade-gate.js';
 import type { TransportChoice } from '../transport/transport.js';
 import { createAdmission } from './admission.js';
 import { describeHealth } from './health.js';
@@ -15,7 +18,7 @@ import { handleTts } from './tts-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
 /** What `createWorkerServer` needs beyond the engine: the serving subset of the worker config. */
-export interface WorkerServerOptions extends SessionLimits {
+export interface WorkerServerOptions extends SessionLimits, Partial<Omit<AccessSettings, 'host'>> {
   host: string;
   /** TCP port; 0 picks a free one (read it from `port` afterwards). */
   port: number;
@@ -49,6 +52,7 @@ export interface WorkerServer {
  */
 export async function createWorkerServer(options: WorkerServerOptions, engine: HostedEngine, logger: Logger): Promise<WorkerServer> {
   const startedAtMs = Date.now();
+  const access = createAccessPolicy(options);
   const admission = createAdmission({ maxActive: options.maxActiveSyntheses, maxQueued: options.maxQueuedRequests });
   const metrics = createWorkerMetrics({ active: () => admission.active, queued: () => admission.queued, engineRestarts: () => engine.restarts });
   let draining = false;
@@ -65,9 +69,11 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
 
   const router = createHttpRouter();
   let sessions = () => 0;
-  const health = () => describeHealth({ engine, admission, sessions: sessions(), draining, gpu: options.gpu, startedAtMs, transport: transportName });
+  const health = (full: boolean) =>
+    describeHealth({ engine, admission, sessions: sessions(), draining, gpu: options.gpu, startedAtMs, transport: transportName, full });
+  const authenticated = new WeakSet<object>();
   router.on('GET', '/health', (http) => {
-    const report = health();
+    const report = health(authenticated.has(http));
     sendJson(http, report.status === 'ok' ? 200 : 503, report);
   });
   attachMetricsRoute(router, metrics.registry);
@@ -91,8 +97,12 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
     host: options.host,
     port: options.port,
     logger: workerLogger,
-    http: router.handle,
+    http: guardHttp(access, (http, isAuthenticated) => {
+      if (isAuthenticated) authenticated.add(http);
+      router.handle(http);
+    }),
     stream: {
+      gate: createUpgradeGate(access),
       maxConnections: options.maxConnections,
       maxFrameBytes: options.maxFrameBytes,
       idleTimeoutSec: options.idleTimeoutSec,

@@ -12,6 +12,8 @@ export interface HttpExchange {
   readonly path: string;
   /** The query string without '?'; '' when there is none. */
   readonly query: string;
+  /** The client's IP address as text; '' when unknown. */
+  readonly remoteAddress: string;
   /** A request header by lower-case name; '' when absent. */
   header(name: string): string;
   /** Reads the body up to `maxBytes`; rejects with FRAME_TOO_LARGE beyond it. Call it before the handler's first await. */

@@ -32,7 +32,29 @@ export interface StreamRouteOptions {
   logger: Logger;
   onOpen: () => void;
   onClose: () => void;
+  /** Checks each upgrade request (keys, origin, host, limits) before the WebSocket opens; none: all are let in. */
+  gate?: UpgradeGate;
 }
+
+/** What a gate sees of an upgrade request; valid only during the call. */
+export interface UpgradeRequest {
+  /** A request header by lower-case name; '' when absent. */
+  header(name: string): string;
+  readonly remoteAddress: string;
+}
+
+/**
+ * A gate's answer: `reject` answers the upgrade with that code's HTTP status and no WebSocket; `refuse` opens it, sends
+ * the error frame and closes with the code's close code (browsers can read that, not an HTTP status); otherwise the
+ * socket opens with `protocol` selected, and `wrap` may put itself between the connection and its session.
+ */
+export type UpgradeVerdict =
+  | { kind: 'reject'; error: TtsError }
+  | { kind: 'refuse'; error: TtsError }
+  | { kind: 'admit'; wrap: (session: SessionHandler, connection: FrameConnection) => SessionHandler };
+
+/** Decides on one upgrade request; must not throw. */
+export type UpgradeGate = (request: UpgradeRequest) => UpgradeVerdict;
 
 /** What `Transport.serve` needs: where to listen and what to serve there. */
 export interface ServeOptions {

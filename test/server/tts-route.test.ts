@@ -201,11 +201,11 @@ describe('a refused request', () => {
         `${n} responses`,
       );
     await once(socket, 'connect');
-    socket.write(`POST /v1/tts HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: 8192\r\n\r\n{"text":"`);
+    socket.write(`POST /v1/tts HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 8192\r\n\r\n{"text":"`);
     await responses(1);
     assert.match(received, /^HTTP\/1\.1 503 /);
     assert.match(received, /"DRAINING"/);
-    socket.write(`${'a'.repeat(8192 - 9)}GET /health HTTP/1.1\r\nHost: test\r\n\r\n`);
+    socket.write(`${'a'.repeat(8192 - 9)}GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     await responses(2);
     await new Promise((resolve) => setImmediate(resolve));
     assert.deepEqual(rejections, []);

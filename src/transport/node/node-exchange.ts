@@ -7,6 +7,7 @@ export class NodeExchange implements HttpExchange {
   readonly method: string;
   readonly path: string;
   readonly query: string;
+  readonly remoteAddress: string;
   private aborted = false;
   private ended = false;
   private readonly onAbortCallbacks: Array<() => void> = [];
@@ -16,6 +17,7 @@ export class NodeExchange implements HttpExchange {
     private readonly res: ServerResponse,
   ) {
     this.method = (req.method ?? 'GET').toUpperCase();
+    this.remoteAddress = req.socket.remoteAddress ?? '';
     const url = req.url ?? '/';
     const mark = url.indexOf('?');
     this.path = mark < 0 ? url : url.slice(0, mark);

@@ -1,13 +1,14 @@
-import type { IncomingMessage } from 'node:http';
+import { STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../logging/logger.js';
 import { encodeFrame } from '../../protocol/codec.js';
-import { TtsError, closeCodeFor } from '../../protocol/errors.js';
+import { TtsError, closeCodeFor, httpStatusFor } from '../../protocol/errors.js';
 import type { FrameConnection } from '../frame-connection.js';
 import { watchIdle } from '../idle-watch.js';
 import { logOverflow, sendOverflow } from '../send-overflow.js';
-import type { StreamRouteOptions } from '../transport.js';
+import { selectProtocol } from '../access/subprotocol.js';
+import type { StreamRouteOptions, UpgradeVerdict } from '../transport.js';
 
 /**
  * FrameConnection over a `ws` socket. Buffered bytes are counted from `send` until its callback (written to the
@@ -72,6 +73,11 @@ class NodeConnection implements FrameConnection {
   }
 }
 
+function headerOf(req: IncomingMessage, name: string): string {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : (value ?? '');
+}
+
 /** The stream endpoint on a node:http server's upgrades: what a `ws` server needs, and the live connections. */
 export interface NodeStreamRoute {
   readonly connections: number;
@@ -89,11 +95,13 @@ export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute
     maxPayload: Math.min(deps.maxFrameBytes * 16, 64 * 1024 * 1024),
     perMessageDeflate: false,
     clientTracking: false,
+    handleProtocols: (offered) => selectProtocol(offered) || false,
   });
 
-  const accept = (ws: WebSocket) => {
+  const accept = (ws: WebSocket, verdict: UpgradeVerdict | undefined) => {
     ws.on('error', (err) => deps.logger.debug({ err }, 'websocket error'));
     const refusal =
+      (verdict?.kind === 'refuse' ? verdict.error : undefined) ??
       deps.isAccepting() ??
       (open.size >= deps.maxConnections ? new TtsError('SERVER_BUSY', `worker has reached its ${deps.maxConnections} connections`) : undefined);
     if (refusal) {
@@ -104,10 +112,11 @@ export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute
     // As on uWS: an idle connection is cut without a close handshake.
     const idle = watchIdle({ idleMs: deps.idleTimeoutSec * 1000, isBusy: () => isBusy(), onIdle: () => ws.terminate() });
     const connection = new NodeConnection(ws, { highWaterBytes: deps.sendHighWaterBytes, maxBufferedBytes: deps.maxSendBufferBytes }, deps.logger, idle.touch);
-    const session = deps.createSession(connection);
+    const created = deps.createSession(connection);
+    const session = verdict?.kind === 'admit' ? verdict.wrap(created, connection) : created;
     // Requests in flight keep a connection open while its client listens; not one whose client stopped reading
     // (bytes queued and none written since the last touch): that client is gone or stuck.
-    const isBusy = () => session.activeRequests > 0 && connection.bufferedBytes() === 0;
+    const isBusy = () => created.activeRequests > 0 && connection.bufferedBytes() === 0;
     open.add(connection);
     ws.on('message', (data: Buffer, isBinary) => {
       idle.touch();
@@ -131,7 +140,17 @@ export function createNodeStreamRoute(deps: StreamRouteOptions): NodeStreamRoute
       return open.size;
     },
     upgrade(req, socket, head) {
-      wss.handleUpgrade(req, socket, head, accept);
+      const verdict = deps.gate?.({ header: (name) => headerOf(req, name), remoteAddress: req.socket.remoteAddress ?? '' });
+      if (verdict?.kind === 'reject') {
+        const { code, message, retryable } = verdict.error;
+        const body = JSON.stringify({ error: { code, message, retryable } });
+        const status = httpStatusFor(code);
+        socket.end(
+          `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\ncache-control: no-store\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        );
+        return;
+      }
+      wss.handleUpgrade(req, socket, head, (ws) => accept(ws, verdict));
     },
     closeAll(code, reason) {
       for (const connection of open) connection.close(code, reason);

@@ -4,8 +4,11 @@ import { bodyTooLarge, type HttpExchange } from '../http-exchange.js';
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK',
+  204: 'No Content',
   304: 'Not Modified',
   400: 'Bad Request',
+  401: 'Unauthorized',
+  403: 'Forbidden',
   404: 'Not Found',
   405: 'Method Not Allowed',
   408: 'Request Timeout',
@@ -40,6 +43,7 @@ export class UwsExchange implements HttpExchange {
   readonly method: string;
   readonly path: string;
   readonly query: string;
+  readonly remoteAddress: string;
   private readonly headers = new Map<string, string>();
   private aborted = false;
   private ended = false;
@@ -54,6 +58,7 @@ export class UwsExchange implements HttpExchange {
     req: HttpRequest,
   ) {
     this.method = req.getMethod().toUpperCase();
+    this.remoteAddress = Buffer.from(res.getRemoteAddressAsText()).toString();
     this.path = req.getUrl();
     this.query = req.getQuery() ?? '';
     req.forEach((name, value) => this.headers.set(name, value));

@@ -1,17 +1,20 @@
 import type { TemplatedApp, WebSocket } from 'uWebSockets.js';
 import type { Logger } from '../../logging/logger.js';
 import { encodeFrame } from '../../protocol/codec.js';
-import { TtsError, closeCodeFor } from '../../protocol/errors.js';
+import { TtsError, closeCodeFor, httpStatusFor } from '../../protocol/errors.js';
 import { STREAM_PATH } from '../../protocol/messages.js';
 import type { FrameConnection, SessionHandler } from '../frame-connection.js';
 import { watchIdle, type IdleWatch } from '../idle-watch.js';
 import { logOverflow, sendOverflow } from '../send-overflow.js';
-import type { StreamRouteOptions } from '../transport.js';
+import { parseOfferedProtocols, selectProtocol } from '../access/subprotocol.js';
+import type { StreamRouteOptions, UpgradeVerdict } from '../transport.js';
+import { statusLine } from './uws-exchange.js';
 
 interface SocketData {
   connection: UwsConnection | undefined;
   session: SessionHandler | undefined;
   idle: IdleWatch | undefined;
+  verdict: UpgradeVerdict | undefined;
 }
 
 /** Result codes of uWS `send`: 2 means the message was dropped, which must never go unnoticed. */
@@ -93,10 +96,21 @@ export function attachStreamRoute(app: TemplatedApp, deps: StreamRouteOptions): 
     // Above the bound `send` enforces, so uWS never drops a frame itself; the error frame fits in the margin.
     maxBackpressure: deps.maxSendBufferBytes + 64 * 1024,
     upgrade: (res, req, context) => {
+      // The request object is only valid inside this callback: the gate decides here, `open` acts on it.
+      const verdict = deps.gate?.({ header: (name) => req.getHeader(name), remoteAddress: Buffer.from(res.getRemoteAddressAsText()).toString() });
+      if (verdict?.kind === 'reject') {
+        const { code, message, retryable } = verdict.error;
+        res
+          .writeStatus(statusLine(httpStatusFor(code)))
+          .writeHeader('content-type', 'application/json')
+          .writeHeader('cache-control', 'no-store');
+        res.end(JSON.stringify({ error: { code, message, retryable } }), true);
+        return;
+      }
       res.upgrade<SocketData>(
-        { connection: undefined, session: undefined, idle: undefined },
+        { connection: undefined, session: undefined, idle: undefined, verdict },
         req.getHeader('sec-websocket-key'),
-        req.getHeader('sec-websocket-protocol'),
+        selectProtocol(parseOfferedProtocols(req.getHeader('sec-websocket-protocol'))),
         req.getHeader('sec-websocket-extensions'),
         context,
       );
@@ -104,6 +118,7 @@ export function attachStreamRoute(app: TemplatedApp, deps: StreamRouteOptions): 
     open: (ws) => {
       const data = ws.getUserData();
       const refusal =
+        (data.verdict?.kind === 'refuse' ? data.verdict.error : undefined) ??
         deps.isAccepting() ??
         (open.size >= deps.maxConnections ? new TtsError('SERVER_BUSY', `worker has reached its ${deps.maxConnections} connections`) : undefined);
       if (refusal) {
@@ -114,12 +129,12 @@ export function attachStreamRoute(app: TemplatedApp, deps: StreamRouteOptions): 
       // An idle connection is cut without a close handshake, as uWS's own idleTimeout did.
       const idle = watchIdle({ idleMs: deps.idleTimeoutSec * 1000, isBusy: () => isBusy(), onIdle: () => ws.close() });
       const connection = new UwsConnection(ws, { highWaterBytes: deps.sendHighWaterBytes, maxBufferedBytes: deps.maxSendBufferBytes }, deps.logger, idle.touch);
-      const session = deps.createSession(connection);
+      const created = deps.createSession(connection);
       // Requests in flight keep a connection open while its client listens; not one whose client stopped reading
       // (bytes queued and none written since the last touch): that client is gone or stuck.
-      const isBusy = () => session.activeRequests > 0 && connection.bufferedBytes() === 0;
+      const isBusy = () => created.activeRequests > 0 && connection.bufferedBytes() === 0;
       data.connection = connection;
-      data.session = session;
+      data.session = data.verdict?.kind === 'admit' ? data.verdict.wrap(created, connection) : created;
       data.idle = idle;
       open.add(connection);
       deps.onOpen();
