@@ -20,6 +20,8 @@ export interface TinyModelOptions {
   plainTokenizer?: boolean;
   /** 'fp16' writes `*_fp16.onnx` graphs with a float16 KV cache (default 'fp32'). */
   dtype?: ModelDtype;
+  /** Weights in `.onnx_data` files beside the graphs, as the real exports ship them (default false). */
+  externalData?: boolean;
 }
 
 /** The cache root for generated models. */
@@ -33,15 +35,17 @@ export function ensureTinyModel(options: TinyModelOptions = {}): Promise<string>
   const positionIds = options.positionIds ?? false;
   const plainTokenizer = options.plainTokenizer ?? false;
   const dtype = options.dtype ?? 'fp32';
+  const externalData = options.externalData ?? false;
   const key = [
     `tiny-${variant}-${dtype}`,
     positionIds ? 'position-ids' : 'mask-positions',
     plainTokenizer ? 'plain-tokenizer' : 'template-tokenizer',
+    ...(externalData ? ['external-data'] : []),
     `v${MODEL_GEN_VERSION}`,
   ].join('-');
   let promise = pending.get(key);
   if (promise === undefined) {
-    promise = generateOnce(key, { variant, positionIds, plainTokenizer, dtype });
+    promise = generateOnce(key, { variant, positionIds, plainTokenizer, dtype, externalData });
     pending.set(key, promise);
   }
   return promise;

@@ -104,11 +104,12 @@ async function chooseDecoder(files: ModelFiles, loaded: LoadedSessions, options:
  */
 export async function loadChatterboxModel(dir: string, options: LoadModelOptions): Promise<ChatterboxModel> {
   const { files, problems } = findModelFiles(dir, options.dtype);
-  const loaded = await loadSessions(files, options.device, options.gpu, options.decode === 'step' || options.decode === undefined ? [] : ['language_model']);
+  const lmSkipped = options.decode !== undefined && options.decode !== 'step';
+  const loaded = await loadSessions(files, options.device, options.gpu, lmSkipped ? ['language_model'] : []);
   problems.push(...loaded.problems);
   const signatures = signaturesOf(loaded.sessions);
   const lmFile = files.graphs.language_model;
-  if (!signatures.language_model && lmFile) {
+  if (lmSkipped && lmFile) {
     const signature = fileSignature(lmFile.path, problems);
     if (signature) signatures.language_model = signature;
   }

@@ -69,6 +69,8 @@ export async function* generateSpeechTokensFused(model: ChatterboxModel, fused: 
     });
     const tokens = out.tokens!.data as BigInt64Array;
     for (const value of tokens) {
+      // A cancel stops the tokens of the current run too; the graph itself cannot be interrupted.
+      if (signal.aborted) return;
       const token = Number(value);
       if (token === TOKENS.stopSpeech || token < 0) return;
       generated += 1;

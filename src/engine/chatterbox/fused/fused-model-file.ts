@@ -1,9 +1,10 @@
 // Builds the fused decode model once per pair of source graphs and keeps it on disk, keyed by the sources' identity
-// (path, size, mtime), so later starts only read it. External weights are not copied: the cached model references
-// them through links beside it, because onnxruntime resolves external-data locations relative to the model file and
-// refuses locations that leave its directory.
+// (path, size, mtime), so later starts only read it. External weights are never copied: onnxruntime resolves
+// external-data locations relative to the model file and refuses any that leave its directory (symlinks included,
+// it resolves them), so the cached model sits beside hard links to them, or, where no hard link can be made (another
+// filesystem), beside the source graphs themselves.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildFusedDecodeModel, type FusedLayout } from './decode-graph.js';
@@ -48,51 +49,65 @@ function sourceKey(source: FusedModelSource): string {
 }
 
 /**
- * Returns the cached fused model for `source`, building it when absent. Throws UnwrappableModelError when the graphs
- * cannot be wrapped, and an Error naming every directory tried when none is writable.
+ * Returns the cached fused model for `source`, building it when absent: in the cache directory when the model has no
+ * external weights or they can be hard-linked there (onnxruntime resolves symlinks and refuses targets outside the
+ * model's directory), else beside the source graphs. Throws UnwrappableModelError when the graphs cannot be wrapped,
+ * and an Error naming every place tried when none is writable.
  */
 export function prepareFusedModelFile(source: FusedModelSource): FusedModelFile {
   const key = sourceKey(source);
+  const beside = { model: join(dirname(source.lmPath), `fused-decode-${key}.onnx`), layout: join(dirname(source.lmPath), `fused-decode-${key}.json`), root: undefined };
+  const inCache = fusedCacheDirs(source.cacheDir).map((root) => ({ model: join(root, key, 'decode.onnx'), layout: join(root, key, 'layout.json'), root }));
+  const places: Array<{ model: string; layout: string; root: string | undefined }> = [...inCache, beside];
+  for (const place of places) {
+    if (existsSync(place.layout)) return { path: place.model, layout: readLayout(place.layout), reused: true };
+  }
   const problems: string[] = [];
-  for (const root of fusedCacheDirs(source.cacheDir)) {
-    const dir = join(root, key);
-    const layoutPath = join(dir, 'layout.json');
-    if (existsSync(layoutPath)) {
-      return { path: join(dir, 'decode.onnx'), layout: JSON.parse(readFileSync(layoutPath, 'utf8')) as FusedLayout, reused: true };
-    }
+  for (const place of places) {
     try {
-      return { path: join(buildInto(root, key, source), 'decode.onnx'), layout: JSON.parse(readFileSync(layoutPath, 'utf8')) as FusedLayout, reused: false };
+      if (place.root !== undefined) buildInCache(place.root, key, source);
+      else buildBeside(place.model, place.layout, source);
+      return { path: place.model, layout: readLayout(place.layout), reused: false };
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code === undefined) throw err;
-      problems.push(`${root}: ${code}`);
+      problems.push(`${dirname(place.model)}: ${code}`);
     }
   }
   throw new Error(`no writable cache directory for the fused decode graph (${problems.join('; ')})`);
 }
 
+function readLayout(path: string): FusedLayout {
+  return JSON.parse(readFileSync(path, 'utf8')) as FusedLayout;
+}
+
+function build(source: FusedModelSource, externalLocation: (location: string, graph: 'embed' | 'lm') => string) {
+  return buildFusedDecodeModel({
+    embed: readModelFile(source.embedPath),
+    lm: readModelFile(source.lmPath),
+    stopToken: source.stopToken,
+    maxValidId: source.maxValidId,
+    externalLocation,
+  });
+}
+
 // Writes into a temporary directory and renames it into place, so a concurrent start never reads half a model.
-function buildInto(root: string, key: string, source: FusedModelSource): string {
+function buildInCache(root: string, key: string, source: FusedModelSource): void {
   mkdirSync(root, { recursive: true });
   const temp = join(root, `.${key}.${process.pid}.${randomBytes(4).toString('hex')}`);
   const final = join(root, key);
   mkdirSync(temp);
   try {
     const links = new Map<string, string>();
-    const { model, layout } = buildFusedDecodeModel({
-      embed: readModelFile(source.embedPath),
-      lm: readModelFile(source.lmPath),
-      stopToken: source.stopToken,
-      maxValidId: source.maxValidId,
-      externalLocation: (location, graph) => {
-        const target = resolve(dirname(graph === 'lm' ? source.lmPath : source.embedPath), location);
-        const name = links.get(target) ?? `${graph}-${links.size}-${basename(location)}`;
-        if (!links.has(target)) {
-          linkBeside(target, join(temp, name));
-          links.set(target, name);
-        }
-        return name;
-      },
+    const { model, layout } = build(source, (location, graph) => {
+      const target = resolve(dirname(graph === 'lm' ? source.lmPath : source.embedPath), location);
+      let name = links.get(target);
+      if (name === undefined) {
+        name = `${graph}-${links.size}-${basename(location)}`;
+        linkSync(target, join(temp, name));
+        links.set(target, name);
+      }
+      return name;
     });
     writeModelFile(model, join(temp, 'decode.onnx'));
     writeFileSync(join(temp, 'layout.json'), `${JSON.stringify(layout)}\n`);
@@ -101,16 +116,26 @@ function buildInto(root: string, key: string, source: FusedModelSource): string 
     rmSync(temp, { recursive: true, force: true });
     const code = (err as NodeJS.ErrnoException).code;
     // Another process finished the same key first: use theirs.
-    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(join(final, 'layout.json'))) return final;
+    if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(join(final, 'layout.json'))) return;
     throw err;
   }
-  return final;
 }
 
-function linkBeside(target: string, link: string): void {
-  try {
-    symlinkSync(target, link);
-  } catch {
-    linkSync(target, link);
+// Beside the source graphs, external-data locations stay as they are; the layout file is written last and marks
+// the model complete.
+function buildBeside(modelPath: string, layoutPath: string, source: FusedModelSource): void {
+  if (resolve(dirname(source.embedPath)) !== resolve(dirname(source.lmPath))) {
+    throw Object.assign(new Error('embed_tokens and language_model are in different directories'), { code: 'EXDEV' });
   }
+  const { model, layout } = build(source, (location) => location);
+  const temp = `${modelPath}.${process.pid}.${randomBytes(4).toString('hex')}`;
+  try {
+    writeModelFile(model, temp);
+    renameSync(temp, modelPath);
+  } finally {
+    rmSync(temp, { force: true });
+  }
+  const tempLayout = `${layoutPath}.${process.pid}`;
+  writeFileSync(tempLayout, `${JSON.stringify(layout)}\n`);
+  renameSync(tempLayout, layoutPath);
 }

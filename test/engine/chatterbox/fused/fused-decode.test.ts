@@ -42,6 +42,27 @@ async function tokensFrom(model: ChatterboxModel, tiny: TinyChatterbox, params: 
   return tokens;
 }
 
+/** `model` with its fused session's runs counted. */
+function countingFused(model: ChatterboxModel): { model: ChatterboxModel; runs: () => number } {
+  const fusedDecoder = model.fused!;
+  let runs = 0;
+  const session = new Proxy(fusedDecoder.session, {
+    get(target, property) {
+      if (property === 'run') {
+        return (...args: Parameters<typeof target.run>) => {
+          runs += 1;
+          return target.run(...args);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+  return { model: { ...model, fused: { ...fusedDecoder, session } }, runs: () => runs };
+}
+
+const GREEDY = CASES[0]!.params;
+
 const MODELS: TinyModelOptions[] = [
   { variant: 'english', dtype: 'fp32' },
   { variant: 'english', dtype: 'fp16' },
@@ -81,5 +102,35 @@ for (const options of MODELS) {
         assert.deepEqual(actual, expected);
       });
     }
+
+    it('stops at the token cap where the step loop does, inside a run', async () => {
+      const params = { ...GREEDY, max_new_tokens: 13 };
+      const expected = await tokensFrom(step.model, step, params);
+      assert.equal(expected.length, 13);
+      assert.deepEqual(await tokensFrom(fused.model, fused, params), expected);
+    });
+
+    it('ends the run at the stop token instead of running all its steps', async () => {
+      const expected = await tokensFrom(step.model, step, GREEDY);
+      assert.ok(expected.length < 300, `no stop token within ${expected.length} tokens`);
+      const counted = countingFused(fused.model);
+      // One run with room for 1000 steps: the loop must end at the stop token and the generator after it.
+      const actual = await tokensFrom(counted.model, fused, GREEDY, { first: 1000, next: 1000 });
+      assert.deepEqual(actual, expected);
+      assert.equal(counted.runs(), 1);
+    });
+
+    it('a cancel takes effect at the next run boundary: no further tokens, no further run', async () => {
+      const counted = countingFused(fused.model);
+      const controller = new AbortController();
+      const tokens: number[] = [];
+      const request = { ...generationFor(fused, TEXT, GREEDY), stepsPerRun: { first: 3, next: 7 } };
+      for await (const token of generateSpeechTokens(counted.model, request, controller.signal)) {
+        tokens.push(token);
+        if (tokens.length === 4) controller.abort();
+      }
+      assert.equal(tokens.length, 4);
+      assert.equal(counted.runs(), 2);
+    });
   });
 }
