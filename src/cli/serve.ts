@@ -18,6 +18,8 @@ export function engineSpecFor(config: WorkerConfig): EngineSpec {
     dtype: config.dtype as 'fp32',
     gpu: config.gpu,
     voicesDir: config.voicesDir,
+    decode: config.decode as 'auto',
+    fusedCacheDir: config.fusedCacheDir,
     chunking: { firstChunkTokens: config.firstChunkTokens, chunkTokens: config.chunkTokens, contextTokens: config.contextTokens, crossfadeMs: config.crossfadeMs },
   };
 }

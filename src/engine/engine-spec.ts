@@ -10,6 +10,10 @@ export type EngineSpec =
       gpu: number;
       /** Directory of extra reference voices (*.wav, named by file stem). */
       voicesDir?: string | undefined;
+      /** Generation loop (default 'auto': the fused decode graph where the model allows it). */
+      decode?: 'auto' | 'fused' | 'step';
+      /** Where the fused decode graph is cached; undefined: the user cache dir, then the temp dir. */
+      fusedCacheDir?: string | undefined;
       /** Streaming chunk sizes; defaults from DEFAULT_CHUNKING for any left out. */
       chunking?: Partial<{ firstChunkTokens: number; chunkTokens: number; contextTokens: number; crossfadeMs: number }>;
     };
