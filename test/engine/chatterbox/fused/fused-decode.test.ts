@@ -66,12 +66,13 @@ const GREEDY = CASES[0]!.params;
 const MODELS: TinyModelOptions[] = [
   { variant: 'english', dtype: 'fp32' },
   { variant: 'english', dtype: 'fp16' },
+  { variant: 'english', dtype: 'fp32', positionIds: true },
   { variant: 'turbo', dtype: 'fp32' },
   { variant: 'turbo', dtype: 'fp16' },
 ];
 
 for (const options of MODELS) {
-  describe(`fused decode graph on tiny ${options.variant} ${options.dtype}`, () => {
+  describe(`fused decode graph on tiny ${options.variant} ${options.dtype}${options.positionIds ? ' with position_ids' : ''}`, () => {
     let cacheDir = '';
     let step: TinyChatterbox;
     let fused: TinyChatterbox;
