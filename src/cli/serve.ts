@@ -20,6 +20,7 @@ export function engineSpecFor(config: WorkerConfig): EngineSpec {
     voicesDir: config.voicesDir,
     decode: config.decode as 'auto',
     fusedCacheDir: config.fusedCacheDir,
+    maxBatchRequests: config.maxBatch,
     chunking: { firstChunkTokens: config.firstChunkTokens, chunkTokens: config.chunkTokens, contextTokens: config.contextTokens, crossfadeMs: config.crossfadeMs },
   };
 }

@@ -10,6 +10,7 @@ export const WORKER_SETTINGS = {
   dtype: { flag: 'dtype', env: 'CHATTERBOX_DTYPE', kind: 'enum', default: 'fp32', choices: ['fp32', 'fp16', 'q8', 'q4', 'q4f16'], description: 'Model file variant to load.' },
   decode: { flag: 'decode', env: 'CHATTERBOX_DECODE', kind: 'enum', default: 'auto', choices: ['auto', 'fused', 'step'], description: 'Generation loop: fused (several decode steps per ONNX run, cache kept inside the runtime), step (one run per token), or auto (fused where the model allows, else step, with the reason logged).' },
   fusedCacheDir: { flag: 'fused-cache-dir', env: 'CHATTERBOX_FUSED_CACHE_DIR', kind: 'string', default: undefined, description: 'Where the built fused decode graph is kept between starts (default: the user cache dir, then the temp dir).' },
+  maxBatch: { flag: 'max-batch', env: 'CHATTERBOX_MAX_BATCH', kind: 'int', default: 8, min: 1, max: 256, description: 'Most requests sharing one fused decode run (continuous batching); more take turns.' },
   voicesDir: { flag: 'voices-dir', env: 'CHATTERBOX_VOICES_DIR', kind: 'string', default: undefined, description: 'Directory of reference voices (*.wav, named by file stem) for the Chatterbox engine.' },
   firstChunkTokens: { flag: 'first-chunk-tokens', env: 'CHATTERBOX_FIRST_CHUNK_TOKENS', kind: 'int', default: 10, min: 1, max: 500, description: 'Speech tokens before the first audio chunk (25 tokens = 1 s).' },
   chunkTokens: { flag: 'chunk-tokens', env: 'CHATTERBOX_CHUNK_TOKENS', kind: 'int', default: 25, min: 1, max: 1000, description: 'Speech tokens per later audio chunk.' },

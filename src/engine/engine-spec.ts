@@ -14,6 +14,8 @@ export type EngineSpec =
       decode?: 'auto' | 'fused' | 'step';
       /** Where the fused decode graph is cached; undefined: the user cache dir, then the temp dir. */
       fusedCacheDir?: string | undefined;
+      /** Most requests sharing one fused decode run (default 8). */
+      maxBatchRequests?: number;
       /** Streaming chunk sizes; defaults from DEFAULT_CHUNKING for any left out. */
       chunking?: Partial<{ firstChunkTokens: number; chunkTokens: number; contextTokens: number; crossfadeMs: number }>;
     };

@@ -7,6 +7,7 @@ import { createSession, loadSessions, releaseAll, type LoadedSessions } from '..
 import { checkSignatures, lastDim, tensorType, type GraphSignature } from '../onnx/signature.js';
 import type { DecodeMode, FusedDecoder } from './fused/fused-decoder.js';
 import { loadFusedDecoder } from './fused/fused-decoder.js';
+import { createFusedBatcher, type FusedBatcher } from './fused/fused-batcher.js';
 import { readModelFile, signatureOfGraph, type GraphProto } from './fused/onnx-proto-io.js';
 import { parseGenerationConfig, type ChatterboxVariant, type GenerationDefaults } from './sampler-params.js';
 import { loadTextTokenizer, TOKENS, type TextTokenizer } from './text-tokenizer.js';
@@ -23,6 +24,8 @@ export interface ChatterboxModel {
   sessions: Record<Exclude<GraphName, 'language_model'>, ort.InferenceSession> & { language_model?: ort.InferenceSession };
   /** The fused decode graph, when generation runs on it. */
   fused: FusedDecoder | undefined;
+  /** Shares the fused graph's runs among concurrent requests (present with `fused`). */
+  batcher: FusedBatcher | undefined;
   /** Which generation loop runs, and why (the fallback's reason when the fused graph could not be used). */
   decode: { mode: 'fused' | 'step'; reason: string };
   tokenizer: TextTokenizer;
@@ -66,6 +69,8 @@ export interface LoadModelOptions {
   decode?: DecodeMode;
   /** Where the fused decode graph is cached; undefined: the user's cache dir, then the temp dir. */
   fusedCacheDir?: string | undefined;
+  /** Most requests sharing one fused run (default 8). */
+  maxBatchRequests?: number;
 }
 
 /** Reads a graph's signature from its file (no session), or records why it cannot. */
@@ -150,12 +155,13 @@ export async function loadChatterboxModel(dir: string, options: LoadModelOptions
     ignoredConfig = parsed.ignored;
   }
   const fused = decoder.fused;
-  return {
+  const model: ChatterboxModel = {
     dir,
     variant,
     files,
     sessions,
     fused,
+    batcher: undefined,
     decode: { mode: fused ? 'fused' : 'step', reason: decoder.reason },
     tokenizer,
     device: loaded.device,
@@ -179,6 +185,8 @@ export async function loadChatterboxModel(dir: string, options: LoadModelOptions
       await fused?.session.release();
     },
   };
+  if (fused) model.batcher = createFusedBatcher(model, fused, { maxBatchRequests: options.maxBatchRequests ?? 8 });
+  return model;
 }
 
 function isComplete(sessions: Partial<Record<GraphName, ort.InferenceSession>>): sessions is ChatterboxModel['sessions'] {

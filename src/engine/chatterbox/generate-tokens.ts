@@ -2,50 +2,23 @@ import type ort from 'onnxruntime-node';
 import { TtsError } from '../../protocol/errors.js';
 import { emptyCacheTensor, floatData, floatTensor, int64Tensor, onesInt64Tensor, type Feeds } from '../onnx/tensors.js';
 import type { ChatterboxModel } from './chatterbox-model.js';
-import { generateSpeechTokensFused } from './fused/fused-generate.js';
+import { rowsOf, type GenerationRequest } from './generation-request.js';
 import { embedPrompt, embedTokens, runGraph } from './prompt-embeds.js';
-import { combineCfgRows, maskInvalidTokens, sampleToken, type SamplerParams } from './sampler.js';
+import { combineCfgRows, maskInvalidTokens, sampleToken } from './sampler.js';
 import { createRandom } from './seeded-random.js';
-import { TOKENS, type EncodedText } from './text-tokenizer.js';
-import type { VoiceConditioning } from './voice-bank.js';
+import { TOKENS } from './text-tokenizer.js';
 
-/** Decode steps per fused run: the first run short (early first audio), later ones one chunk each. */
-export interface StepsPerRun {
-  first: number;
-  next: number;
-}
-
-/** The chunk schedule's defaults (stream-decoder's first chunk and chunk sizes). */
-export const DEFAULT_STEPS_PER_RUN: Readonly<StepsPerRun> = Object.freeze({ first: 10, next: 25 });
-
-/** What one generation run needs besides the model. */
-export interface GenerationRequest {
-  text: EncodedText;
-  voice: VoiceConditioning;
-  exaggeration: number;
-  /** 0 turns classifier-free guidance off (one batch row instead of two). */
-  cfgWeight: number;
-  sampler: SamplerParams;
-  seed: number;
-  maxNewTokens: number;
-  /** Decode steps per run of the fused graph (ignored by the step loop); default DEFAULT_STEPS_PER_RUN. */
-  stepsPerRun?: StepsPerRun;
-}
-
-/** Batch rows of a request: two with CFG (cond, uncond), one without; Turbo has no CFG. */
-export function rowsOf(model: ChatterboxModel, request: GenerationRequest): number {
-  return request.cfgWeight > 0 && model.variant !== 'turbo' ? 2 : 1;
-}
+export { DEFAULT_STEPS_PER_RUN, rowsOf, type GenerationRequest, type StepsPerRun } from './generation-request.js';
 
 /**
  * The generation loop: prefill [voice conditioning, prompt] with empty caches, then one token per step. Yields speech
  * tokens (ids below 6561) until the stop token or the cap. With a fused decode graph loaded, runs several steps per
- * ONNX run (see fused/fused-generate.ts); otherwise one step per run, feeding `present.*` back as
+ * ONNX run, sharing runs with the model's other requests (see fused/fused-batcher.ts); otherwise one step per run, feeding `present.*` back as
  * `past_key_values.*`, checking `signal` before every step so a cancel ends it within one step.
  */
 export async function* generateSpeechTokens(model: ChatterboxModel, request: GenerationRequest, signal: AbortSignal): AsyncGenerator<number> {
-  if (model.fused) {
-    yield* generateSpeechTokensFused(model, model.fused, request, signal);
+  if (model.batcher) {
+    yield* model.batcher.generate(request, signal);
     return;
   }
   const session = model.sessions.language_model;

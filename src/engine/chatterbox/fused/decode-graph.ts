@@ -31,6 +31,12 @@ export interface FusedLayout {
   lmPositionIds: boolean;
   /** embed_tokens takes position_ids (English/multilingual). */
   embedPositionIds: boolean;
+  /**
+   * Where a row's valid cache entries sit once rows of different lengths share a batch: 'prefix' when
+   * GroupQueryAttention writes each row's new entry right after its own (its count from the mask), 'mask' when the
+   * graph appends at the end and the mask marks the valid ones.
+   */
+  cacheLayout: 'prefix' | 'mask';
 }
 
 /** Why a model cannot be wrapped; the engine then falls back to the step loop and logs this. */
@@ -239,6 +245,7 @@ function readLayout(lmGraph: GraphProto, embedGraph: GraphProto): FusedLayout {
     exaggerationType: exaggeration ? floatType(exaggeration.type, 'exaggeration') : undefined,
     lmPositionIds: find(lmSig.inputs, 'position_ids') !== undefined,
     embedPositionIds: find(embedSig.inputs, 'position_ids') !== undefined,
+    cacheLayout: (lmGraph.node ?? []).some((node) => node.opType === 'GroupQueryAttention') ? 'prefix' : 'mask',
   };
 }
 

@@ -42,23 +42,16 @@ async function tokensFrom(model: ChatterboxModel, tiny: TinyChatterbox, params: 
   return tokens;
 }
 
-/** `model` with its fused session's runs counted. */
-function countingFused(model: ChatterboxModel): { model: ChatterboxModel; runs: () => number } {
-  const fusedDecoder = model.fused!;
+/** Counts the runs of `model`'s fused session until the returned stop() restores it. */
+function countingFused(model: ChatterboxModel): { runs: () => number; stop: () => void } {
+  const session = model.fused!.session;
+  const run = session.run;
   let runs = 0;
-  const session = new Proxy(fusedDecoder.session, {
-    get(target, property) {
-      if (property === 'run') {
-        return (...args: Parameters<typeof target.run>) => {
-          runs += 1;
-          return target.run(...args);
-        };
-      }
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? value.bind(target) : value;
-    },
-  });
-  return { model: { ...model, fused: { ...fusedDecoder, session } }, runs: () => runs };
+  session.run = ((...args: Parameters<typeof run>) => {
+    runs += 1;
+    return run.apply(session, args);
+  }) as typeof run;
+  return { runs: () => runs, stop: () => (session.run = run) };
 }
 
 const GREEDY = CASES[0]!.params;
@@ -116,7 +109,7 @@ for (const options of MODELS) {
       assert.ok(expected.length < 300, `no stop token within ${expected.length} tokens`);
       const counted = countingFused(fused.model);
       // One run with room for 1000 steps: the loop must end at the stop token and the generator after it.
-      const actual = await tokensFrom(counted.model, fused, GREEDY, { first: 1000, next: 1000 });
+      const actual = await tokensFrom(fused.model, fused, GREEDY, { first: 1000, next: 1000 }).finally(counted.stop);
       assert.deepEqual(actual, expected);
       assert.equal(counted.runs(), 1);
     });
@@ -126,9 +119,13 @@ for (const options of MODELS) {
       const controller = new AbortController();
       const tokens: number[] = [];
       const request = { ...generationFor(fused, TEXT, GREEDY), stepsPerRun: { first: 3, next: 7 } };
-      for await (const token of generateSpeechTokens(counted.model, request, controller.signal)) {
-        tokens.push(token);
-        if (tokens.length === 4) controller.abort();
+      try {
+        for await (const token of generateSpeechTokens(fused.model, request, controller.signal)) {
+          tokens.push(token);
+          if (tokens.length === 4) controller.abort();
+        }
+      } finally {
+        counted.stop();
       }
       assert.equal(tokens.length, 4);
       assert.equal(counted.runs(), 2);
