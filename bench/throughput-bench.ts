@@ -31,7 +31,7 @@ const TOKENS = Number(process.env.BENCH_TOKENS ?? 300);
 const CHILD_FLAG = '--throughput-child';
 
 const load = (dir: string, mode: 'fused' | 'step') =>
-  loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode: mode, fusedCacheDir: resolve('.cache', 'fused'), maxBatchRequests: 8 });
+  loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode: mode, fusedCacheDir: resolve('.cache', 'fused'), maxBatchRequests: 8, admitTokensPerSec: 0 });
 
 /** The benchmark's request: seeded English defaults without CFG, `tokens` long (the model never stops before 1500). */
 async function benchRequest(model: ChatterboxModel, tokens: number, seed: number, text = 'The quick brown fox jumps over the lazy dog, again and again, for the benchmark.'): Promise<GenerationRequest> {

@@ -21,6 +21,7 @@ export function engineSpecFor(config: WorkerConfig): EngineSpec {
     decode: config.decode as 'auto',
     fusedCacheDir: config.fusedCacheDir,
     maxBatchRequests: config.maxBatch,
+    admitTokensPerSec: config.admitTokensPerSec,
     chunking: { firstChunkTokens: config.firstChunkTokens, chunkTokens: config.chunkTokens, contextTokens: config.contextTokens, crossfadeMs: config.crossfadeMs },
   };
 }

@@ -16,6 +16,8 @@ export type EngineSpec =
       fusedCacheDir?: string | undefined;
       /** Most requests sharing one fused decode run (default 8). */
       maxBatchRequests?: number;
+      /** Tokens/s every running request must keep for another to be admitted; 0 admits all; -1 or absent: 25 on a GPU, 0 on CPU. */
+      admitTokensPerSec?: number;
       /** Streaming chunk sizes; defaults from DEFAULT_CHUNKING for any left out. */
       chunking?: Partial<{ firstChunkTokens: number; chunkTokens: number; contextTokens: number; crossfadeMs: number }>;
     };

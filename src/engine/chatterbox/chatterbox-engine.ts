@@ -36,7 +36,7 @@ type ChatterboxSpec = Extract<EngineSpec, { kind: 'chatterbox' }>;
 
 /** The Chatterbox engine: loads and checks the model, encodes the default voice, then streams 24 kHz audio. */
 export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engine> {
-  const model = await loadChatterboxModel(spec.modelDir, { dtype: spec.dtype, device: spec.device, gpu: spec.gpu, decode: spec.decode ?? 'auto', fusedCacheDir: spec.fusedCacheDir, maxBatchRequests: spec.maxBatchRequests });
+  const model = await loadChatterboxModel(spec.modelDir, { dtype: spec.dtype, device: spec.device, gpu: spec.gpu, decode: spec.decode ?? 'auto', fusedCacheDir: spec.fusedCacheDir, maxBatchRequests: spec.maxBatchRequests, admitTokensPerSec: spec.admitTokensPerSec });
   let voices: VoiceBank;
   try {
     voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, spec.voicesDir));

@@ -7,6 +7,7 @@ import { createSession, loadSessions, releaseAll, type LoadedSessions } from '..
 import { checkSignatures, lastDim, tensorType, type GraphSignature } from '../onnx/signature.js';
 import type { DecodeMode, FusedDecoder } from './fused/fused-decoder.js';
 import { loadFusedDecoder } from './fused/fused-decoder.js';
+import { REAL_TIME_TOKENS_PER_SEC } from './fused/batch-capacity.js';
 import { createFusedBatcher, type FusedBatcher } from './fused/fused-batcher.js';
 import { readModelFile, signatureOfGraph, type GraphProto } from './fused/onnx-proto-io.js';
 import { parseGenerationConfig, type ChatterboxVariant, type GenerationDefaults } from './sampler-params.js';
@@ -71,6 +72,8 @@ export interface LoadModelOptions {
   fusedCacheDir?: string | undefined;
   /** Most requests sharing one fused run (default 8). */
   maxBatchRequests?: number;
+  /** Tokens per second every running request must keep for another to be admitted; 0 admits all; absent or -1: 25 on a GPU, 0 on CPU. */
+  admitTokensPerSec?: number | undefined;
 }
 
 /** Reads a graph's signature from its file (no session), or records why it cannot. */
@@ -185,8 +188,14 @@ export async function loadChatterboxModel(dir: string, options: LoadModelOptions
       await fused?.session.release();
     },
   };
-  if (fused) model.batcher = createFusedBatcher(model, fused, { maxBatchRequests: options.maxBatchRequests ?? 8 });
+  if (fused) model.batcher = createFusedBatcher(model, fused, { maxBatchRequests: options.maxBatchRequests ?? 8, admitTokensPerSec: admissionBar(options.admitTokensPerSec, loaded.device) });
   return model;
+}
+
+// CPU runs are far below real time for the full-size model, so admission there would serialise every request.
+function admissionBar(setting: number | undefined, device: string): number {
+  if (setting !== undefined && setting >= 0) return setting;
+  return device === 'cpu' ? 0 : REAL_TIME_TOKENS_PER_SEC;
 }
 
 function isComplete(sessions: Partial<Record<GraphName, ort.InferenceSession>>): sessions is ChatterboxModel['sessions'] {

@@ -2,8 +2,8 @@
 // copy), and a new batch is assembled by copying every row's valid cache entries to the front of a common width
 // (right padding), the mask saying how many are valid. Both cache layouts (see FusedLayout.cacheLayout) come out as
 // the same compacted form, so positions and results do not depend on who shared the batch.
-import ort from 'onnxruntime-node';
-import type { Feeds } from '../../onnx/tensors.js';
+import type ort from 'onnxruntime-node';
+import { makeTensor, type Feeds } from '../../onnx/tensors.js';
 import type { FusedLayout } from './decode-graph.js';
 
 /** One request's part of the decode state: its rows of every per-row tensor, its row of seen_tokens. */
@@ -18,7 +18,7 @@ function cacheNames(layout: FusedLayout): string[] {
 function rowsOf(tensor: ort.Tensor, start: number, count: number): ort.Tensor {
   const perRow = tensor.dims.slice(1).reduce((a, b) => a * b, 1);
   const data = tensor.data as TypedArray;
-  return new ort.Tensor(tensor.type as 'float32', data.subarray(start * perRow, (start + count) * perRow) as Float32Array, [count, ...tensor.dims.slice(1)]);
+  return makeTensor(tensor.type, data.subarray(start * perRow, (start + count) * perRow) as Float32Array, [count, ...tensor.dims.slice(1)]);
 }
 
 /** The next-run state of each request from a run's outputs (rows taken in order; `rows[i]` rows for request i). */
@@ -70,7 +70,7 @@ export function mergeStates(layout: FusedLayout, states: readonly RequestState[]
     mask.fill(1n, offset, offset + valid.length);
     mask.fill(1n, offset + cacheWidth, offset + cacheWidth + step);
   });
-  merged.attention_mask = new ort.Tensor('int64', mask, [total, cacheWidth + step]);
+  merged.attention_mask = makeTensor('int64', mask, [total, cacheWidth + step]);
   for (const name of cacheNames(layout)) merged[name] = mergeCache(states.map((s) => s[name]!), columns, cacheWidth);
   for (const name of ['inputs_embeds', 'position_ids', 'embed_positions', 'seen_tokens']) {
     if (states[0]![name]) merged[name] = concatRows(states.map((s) => s[name]!));
@@ -102,7 +102,7 @@ function mergeCache(parts: readonly ort.Tensor[], columns: number[][], width: nu
       }
     }
   }
-  return new ort.Tensor(parts[0]!.type as 'float32', out as Float32Array, [rows, heads, width, headDim]);
+  return makeTensor(parts[0]!.type, out as Float32Array, [rows, heads, width, headDim]);
 }
 
 function concatRows(parts: readonly ort.Tensor[]): ort.Tensor {
@@ -115,5 +115,5 @@ function concatRows(parts: readonly ort.Tensor[]): ort.Tensor {
     offset += (part.data as TypedArray).length;
   }
   const rows = parts.reduce((n, t) => n + t.dims[0]!, 0);
-  return new ort.Tensor(parts[0]!.type as 'float32', out as Float32Array, [rows, ...parts[0]!.dims.slice(1)]);
+  return makeTensor(parts[0]!.type, out as Float32Array, [rows, ...parts[0]!.dims.slice(1)]);
 }

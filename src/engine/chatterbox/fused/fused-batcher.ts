@@ -1,15 +1,17 @@
 // Continuous batching on the fused decode graph: every request generating on a model shares its decode runs as rows
 // of one batch. A new request runs its prefill (and its first chunk of steps) alone, then joins the batch at the next
 // run boundary; a finished or cancelled one leaves at the next boundary without disturbing the others. When a shared
-// run fails, each request retries alone, so only the one whose run fails sees the error.
-import ort from 'onnxruntime-node';
+// run fails, each request retries alone, so only the one whose run fails sees the error. A request that would push
+// the running ones below real time is refused (SERVER_BUSY, retryable): see batch-capacity.ts.
+import type ort from 'onnxruntime-node';
 import { TtsError } from '../../../protocol/errors.js';
-import { emptyCacheTensor, floatTensor, int64Tensor, onesInt64Tensor, type Feeds } from '../../onnx/tensors.js';
+import { emptyCacheTensor, floatTensor, int64Tensor, makeTensor, onesInt64Tensor, type Feeds } from '../../onnx/tensors.js';
 import type { ChatterboxModel } from '../chatterbox-model.js';
 import { DEFAULT_STEPS_PER_RUN, rowsOf, type GenerationRequest } from '../generation-request.js';
 import { embedPrompt, runGraph } from '../prompt-embeds.js';
 import { createRandom } from '../seeded-random.js';
 import { TOKENS } from '../text-tokenizer.js';
+import { BatchCapacity } from './batch-capacity.js';
 import { mergeStates, splitOutputs, type RequestState } from './batch-state.js';
 import type { FusedDecoder } from './fused-decoder.js';
 
@@ -17,6 +19,8 @@ import type { FusedDecoder } from './fused-decoder.js';
 export interface BatchOptions {
   /** Most requests in one run; the rest wait their turn (round robin). */
   maxBatchRequests: number;
+  /** Tokens per second every running request must keep for a new one to be admitted; 0 admits all (default 25). */
+  admitTokensPerSec?: number;
 }
 
 /** Generates tokens for any number of concurrent requests, sharing decode runs. */
@@ -25,6 +29,8 @@ export interface FusedBatcher {
   generate(request: GenerationRequest, signal: AbortSignal): AsyncGenerator<number>;
   /** Requests currently generating (prefilled or waiting for their prefill). */
   readonly active: number;
+  /** How many more requests would be admitted now (what /health can report). */
+  remainingCapacity(): number;
 }
 
 class Member {
@@ -88,11 +94,14 @@ class Member {
 /** A batcher over `fused`; runs never overlap, since they share one session and its threads. */
 export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, options: BatchOptions): FusedBatcher {
   const { layout } = fused;
+  const capacity = new BatchCapacity(options.admitTokensPerSec);
   const members: Member[] = [];
-  let running = false;
+  let pumping = false;
   let lastWasPrefill = false;
   let last: { members: Member[]; feeds: Feeds } | undefined;
   let wakePump: (() => void) | undefined;
+  // Finished or cancelled requests leave `members` at the next boundary; they no longer count.
+  const running = () => members.filter((m) => !m.gone).length;
   const kick = () => {
     const wake = wakePump;
     wakePump = undefined;
@@ -115,12 +124,12 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
       row_requests: int64Tensor(rows, [rows.length]),
       cond_rows: int64Tensor(condRows, [n]),
       uncond_rows: int64Tensor(uncondRows, [n]),
-      cfg_weight: new ort.Tensor('float32', Float32Array.from(p, (x) => x.cfg), [n]),
-      repetition_penalty: new ort.Tensor('float32', Float32Array.from(p, (x) => x.penalty), [n]),
-      inv_temperature: new ort.Tensor('float64', Float64Array.from(p, (x) => x.invT), [n]),
-      min_p_offset: new ort.Tensor('float64', Float64Array.from(p, (x) => x.minPOffset), [n]),
-      top_k: new ort.Tensor('int64', BigInt64Array.from(p, (x) => BigInt(x.topK)), [n]),
-      top_p: new ort.Tensor('float64', Float64Array.from(p, (x) => x.topP), [n]),
+      cfg_weight: makeTensor('float32', Float32Array.from(p, (x) => x.cfg), [n]),
+      repetition_penalty: makeTensor('float32', Float32Array.from(p, (x) => x.penalty), [n]),
+      inv_temperature: makeTensor('float64', Float64Array.from(p, (x) => x.invT), [n]),
+      min_p_offset: makeTensor('float64', Float64Array.from(p, (x) => x.minPOffset), [n]),
+      top_k: makeTensor('int64', BigInt64Array.from(p, (x) => BigInt(x.topK)), [n]),
+      top_p: makeTensor('float64', Float64Array.from(p, (x) => x.topP), [n]),
     };
     if (layout.exaggerationType) {
       const values = new Float32Array(rows.length);
@@ -136,13 +145,16 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     const width = Math.max(...counts);
     const uniforms = new Float64Array(batch.length * width);
     batch.forEach((m, i) => m.uniforms(counts[i]!, width, uniforms, i));
+    const started = performance.now();
     const out = await runGraph(fused.session, 'fused decode graph', {
       ...stateFeeds,
       ...fixedFeeds(batch),
-      uniforms: new ort.Tensor('float64', uniforms, [batch.length, width]),
+      uniforms: makeTensor('float64', uniforms, [batch.length, width]),
       row_steps: int64Tensor(counts, [batch.length]),
     });
     const tokens = out.tokens!.data as BigInt64Array;
+    // Decode runs only (a prefill's cost is the prompt's): what each request's rate is at this batch size.
+    if (stateFeeds.inputs_embeds!.dims[1] === 1) capacity.record(batch.length, tokens.length / batch.length, performance.now() - started);
     const states = splitOutputs(layout, out, batch.map((m) => m.rows));
     batch.forEach((m, i) => {
       const yielded: number[] = [];
@@ -197,7 +209,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
   }
 
   async function pump(): Promise<void> {
-    running = true;
+    pumping = true;
     try {
       for (;;) {
         // Let consumers take the tokens just delivered first, so every request that kept up joins this run.
@@ -235,7 +247,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
         }
       }
     } finally {
-      running = false;
+      pumping = false;
     }
   }
 
@@ -247,7 +259,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     const feeds: Feeds = {
       inputs_embeds: floatTensor(prompt.data, [m.rows, prompt.length, lm.hidden], layout.embedsType),
       attention_mask: onesInt64Tensor([m.rows, prompt.length]),
-      seen_tokens: new ort.Tensor('bool', seen, [1, lm.vocab]),
+      seen_tokens: makeTensor('bool', seen, [1, lm.vocab]),
     };
     if (layout.lmPositionIds) feeds.position_ids = int64Tensor(Array.from({ length: m.rows * prompt.length }, (_, i) => i % prompt.length), [m.rows, prompt.length]);
     if (layout.embedPositionIds) feeds.embed_positions = int64Tensor(Array(m.rows).fill(1), [m.rows]);
@@ -259,11 +271,19 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
 
   return {
     get active() {
-      return members.length;
+      return running();
+    },
+    remainingCapacity() {
+      return capacity.remaining(running(), options.maxBatchRequests);
     },
     async *generate(request, signal) {
       const { temperature, minP } = request.sampler;
       const rows = rowsOf(model, request);
+      const others = running();
+      if (!capacity.admits(others)) {
+        const rate = capacity.rateAt(others + 1)?.toFixed(1);
+        throw new TtsError('SERVER_BUSY', `worker at capacity: with ${others + 1} requests each would get ${rate} tokens/s, below ${capacity.minTokensPerSec}`);
+      }
       const member = new Member(request, rows, signal, createRandom(request.seed), {
         cfg: rows === 2 ? request.cfgWeight : 0,
         penalty: request.sampler.repetitionPenalty,
@@ -279,7 +299,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
       };
       signal.addEventListener('abort', onAbort);
       members.push(member);
-      if (running) kick();
+      if (pumping) kick();
       else void pump();
       try {
         for (;;) {

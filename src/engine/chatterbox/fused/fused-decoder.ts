@@ -1,4 +1,5 @@
-import ort from 'onnxruntime-node';
+import type ort from 'onnxruntime-node';
+import { createSession } from '../../onnx/load-sessions.js';
 import type { FusedLayout } from './decode-graph.js';
 import { prepareFusedModelFile, type FusedModelSource } from './fused-model-file.js';
 
@@ -21,6 +22,6 @@ export interface FusedDecoder {
  */
 export async function loadFusedDecoder(source: FusedModelSource, providers: ort.InferenceSession.ExecutionProviderConfig[]): Promise<FusedDecoder> {
   const file = prepareFusedModelFile(source);
-  const session = await ort.InferenceSession.create(file.path, { executionProviders: providers, graphOptimizationLevel: 'all' });
+  const session = await createSession(file.path, providers);
   return { session, layout: file.layout, path: file.path, reused: file.reused };
 }

@@ -120,3 +120,35 @@ for (const options of [{ variant: 'english' }, { variant: 'turbo' }] as TinyMode
     });
   });
 }
+
+describe('admission by capacity on the fused graph', () => {
+  it('refuses (SERVER_BUSY, retryable) a request that would slow the running one below the bar; the running one is unaffected', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'fused-admission-'));
+    const dir = await ensureTinyModel();
+    // A bar no machine reaches, so the decision does not depend on this machine's speed.
+    const model = await loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode: 'fused', fusedCacheDir: cacheDir, admitTokensPerSec: 1_000_000 });
+    const reference = await loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode: 'step' });
+    try {
+      const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, undefined));
+      const tiny = { dir, model, voices, voice: await voices.get(voices.defaultVoice) };
+      const request = { ...generationFor(tiny, REQUESTS[0]!.text, REQUESTS[0]!.params), stepsPerRun: { first: 3, next: 5 } };
+      let refusal: unknown;
+      const running = collect(tiny, request, undefined, (count) => {
+        // After a decode run has been measured: a second request now.
+        if (count === 8) refusal = collect(tiny, request).then(() => undefined, (err: unknown) => err);
+      });
+      const tokens = await running;
+      const err = await refusal;
+      assert.ok(err instanceof TtsError, `expected a refusal, got ${String(err)}`);
+      assert.equal(err.code, 'SERVER_BUSY');
+      assert.equal(err.retryable, true);
+      assert.equal(model.batcher!.remainingCapacity(), 1);
+      const alone = await collect({ ...tiny, model: reference }, request);
+      assert.deepEqual(tokens, alone);
+    } finally {
+      await model.release();
+      await reference.release();
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
