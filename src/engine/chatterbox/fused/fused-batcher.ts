@@ -12,7 +12,8 @@ import { embedPrompt, runGraph } from '../prompt-embeds.js';
 import { createRandom } from '../seeded-random.js';
 import { TOKENS } from '../text-tokenizer.js';
 import { BatchCapacity } from './batch-capacity.js';
-import { mergeStates, splitOutputs, type RequestState } from './batch-state.js';
+import { Member } from './batch-member.js';
+import { mergeStates, splitOutputs } from './batch-state.js';
 import type { FusedDecoder } from './fused-decoder.js';
 
 /** How requests share runs. */
@@ -31,64 +32,6 @@ export interface FusedBatcher {
   readonly active: number;
   /** How many more requests would be admitted now (what /health can report). */
   remainingCapacity(): number;
-}
-
-class Member {
-  state: RequestState | undefined;
-  generated = 0;
-  readonly queue: number[] = [];
-  finished = false;
-  left = false;
-  error: unknown;
-  private wake: (() => void) | undefined;
-
-  constructor(
-    readonly request: GenerationRequest,
-    readonly rows: number,
-    readonly signal: AbortSignal,
-    readonly random: () => number,
-    /** Per-request inputs, one element each (see the fused graph's inputs). */
-    readonly params: { cfg: number; penalty: number; invT: number; minPOffset: number; topK: number; topP: number; exaggeration: number },
-  ) {}
-
-  get gone(): boolean {
-    return this.left || this.signal.aborted || this.finished;
-  }
-
-  /**
-   * Runs again once the consumer has taken every token of the last run (and is busy with it, e.g. decoding a chunk,
-   * while the next run goes on): a slow reader does not make the model generate everything up front.
-   */
-  get wantsRun(): boolean {
-    return this.queue.length === 0;
-  }
-
-  /** Steps this request may take in a run of at most `limit`. */
-  stepsFor(limit: number): number {
-    return Math.min(limit, this.request.maxNewTokens - this.generated);
-  }
-
-  uniforms(count: number, width: number, into: Float64Array, offset: number): void {
-    if (this.request.sampler.temperature === 0) return;
-    for (let i = 0; i < count; i++) into[offset * width + i] = this.random();
-  }
-
-  deliver(tokens: number[], done: boolean, error?: unknown): void {
-    this.queue.push(...tokens);
-    if (done) this.finished = true;
-    if (error !== undefined) this.error = error;
-    this.notify();
-  }
-
-  notify(): void {
-    const wake = this.wake;
-    this.wake = undefined;
-    wake?.();
-  }
-
-  waitForTokens(): Promise<void> {
-    return new Promise((resolve) => (this.wake = resolve));
-  }
 }
 
 /** A batcher over `fused`; runs never overlap, since they share one session and its threads. */
