@@ -4,7 +4,7 @@
 // it resolves them), so the cached model sits beside hard links to them, or, where no hard link can be made (another
 // filesystem), beside the source graphs themselves.
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { buildFusedDecodeModel, type FusedLayout } from './decode-graph.js';
@@ -110,14 +110,28 @@ function buildInCache(root: string, key: string, source: FusedModelSource): void
       return name;
     });
     writeModelFile(model, join(temp, 'decode.onnx'));
+    writeFileSync(join(temp, 'sources.json'), `${JSON.stringify([resolve(source.embedPath), resolve(source.lmPath)])}\n`);
     writeFileSync(join(temp, 'layout.json'), `${JSON.stringify(layout)}\n`);
     renameSync(temp, final);
+    pruneOrphans(root);
   } catch (err) {
     rmSync(temp, { recursive: true, force: true });
     const code = (err as NodeJS.ErrnoException).code;
     // Another process finished the same key first: use theirs.
     if ((code === 'ENOTEMPTY' || code === 'EEXIST') && existsSync(join(final, 'layout.json'))) return;
     throw err;
+  }
+}
+
+// Entries whose source graphs are gone (a deleted or moved model) would keep their hard-linked weights on disk.
+function pruneOrphans(root: string): void {
+  for (const entry of readdirSync(root)) {
+    try {
+      const sources = JSON.parse(readFileSync(join(root, entry, 'sources.json'), 'utf8')) as string[];
+      if (!sources.every((path) => existsSync(path))) rmSync(join(root, entry), { recursive: true, force: true });
+    } catch {
+      // Not an entry of ours, or one being written: leave it.
+    }
   }
 }
 

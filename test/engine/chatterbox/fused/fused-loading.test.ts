@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { cp, lstat, mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { loadChatterboxModel, type LoadModelOptions } from '../../../../src/engine/chatterbox/chatterbox-model.js';
 import { readModelFile, writeModelFile } from '../../../../src/engine/chatterbox/fused/onnx-proto-io.js';
@@ -110,5 +110,19 @@ describe('loading the fused decode graph', () => {
     await model.release();
     assert.equal(model.decode.mode, 'fused');
     assert.equal(dirname(model.fused!.path), join(dir, 'onnx'));
+  });
+});
+
+describe('the fused graph cache', () => {
+  it('drops entries whose model is gone when it builds a new one', async (t) => {
+    const cacheDir = await tempDir(t, 'fused-cache-');
+    const gone = await tempDir(t, 'model-copy-');
+    await cp(await ensureTinyModel(), gone, { recursive: true });
+    const first = await loadChatterboxModel(gone, options('fused', cacheDir));
+    await first.release();
+    await rm(gone, { recursive: true, force: true });
+    const second = await loadChatterboxModel(await ensureTinyModel(), options('fused', cacheDir));
+    await second.release();
+    assert.deepEqual(await readdir(cacheDir), [basename(dirname(second.fused!.path))]);
   });
 });
