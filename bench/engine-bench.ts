@@ -29,7 +29,7 @@ async function stepCost(dtype: 'fp32' | 'fp16', steps: number, bucket: number): 
     feeds.attention_mask = int64Tensor(new Array<number>(length).fill(1), [1, length]);
     if (lm.hasPositionIds) feeds.position_ids = int64Tensor([length - 1], [1, 1]);
     const t0 = performance.now();
-    const out = await runSession(model.sessions.language_model, feeds);
+    const out = await runSession(model.sessions.language_model!, feeds);
     times.push(performance.now() - t0);
     const past: Feeds = {};
     for (const [name, tensor] of Object.entries(out))

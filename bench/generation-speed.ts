@@ -10,7 +10,7 @@ import type { ModelDtype } from '../src/engine/onnx/model-files.js';
 /** Wraps every session's run() to add up the time spent inside onnxruntime. */
 function timeRuns(model: ChatterboxModel): { totalMs: () => number; reset: () => void } {
   let total = 0;
-  for (const session of Object.values(model.sessions) as ort.InferenceSession[]) {
+  for (const session of [...Object.values(model.sessions), ...(model.fused ? [model.fused.session] : [])] as ort.InferenceSession[]) {
     const run = session.run.bind(session);
     session.run = (async (...args: Parameters<typeof run>) => {
       const t0 = performance.now();
@@ -26,6 +26,8 @@ function timeRuns(model: ChatterboxModel): { totalMs: () => number; reset: () =>
 
 export interface GenerationSpeed {
   device: string;
+  /** The generation loop that ran ('fused' or 'step'). */
+  decode: string;
   tokens: number;
   /** Speech tokens per second of our loop, wall clock. */
   loopTokensPerSec: number;
@@ -42,8 +44,9 @@ export async function measureGeneration(options: {
   device: DeviceChoice;
   cfg: boolean;
   tokens: number;
+  decode?: 'fused' | 'step';
 }): Promise<GenerationSpeed> {
-  const model = await loadChatterboxModel(options.dir, { dtype: options.dtype, device: options.device, gpu: 0 });
+  const model = await loadChatterboxModel(options.dir, { dtype: options.dtype, device: options.device, gpu: 0, decode: options.decode ?? 'step' });
   try {
     const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, undefined));
     const params = Object.fromEntries(Object.entries(chatterboxParamInfo('english')).map(([k, v]) => [k, v.default]));
@@ -66,6 +69,7 @@ export async function measureGeneration(options: {
     const runMs = timer.totalMs();
     return {
       device: model.device,
+      decode: model.decode.mode,
       tokens: count,
       loopTokensPerSec: (count / wallMs) * 1000,
       runTokensPerSec: (count / runMs) * 1000,

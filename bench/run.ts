@@ -3,6 +3,7 @@ import { benchEngine } from './engine-bench.js';
 import { benchSeams } from './seam-bench.js';
 import { benchText } from './text-bench.js';
 import { benchTransport } from './transport-bench.js';
+import { benchThroughput } from './throughput-bench.js';
 import { benchWorker } from './worker-bench.js';
 
 // `npm run bench`: every benchmark section, printed as tables. Sections measure side by side in one run.
@@ -13,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   balancer: benchBalancer,
   text: benchText,
   transport: benchTransport,
+  throughput: benchThroughput,
 };
 
 const only = process.argv.slice(2);

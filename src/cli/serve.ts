@@ -18,6 +18,10 @@ export function engineSpecFor(config: WorkerConfig): EngineSpec {
     dtype: config.dtype as 'fp32',
     gpu: config.gpu,
     voicesDir: config.voicesDir,
+    decode: config.decode as 'auto',
+    fusedCacheDir: config.fusedCacheDir,
+    maxBatchRequests: config.maxBatch,
+    admitTokensPerSec: config.admitTokensPerSec,
     chunking: {
       firstChunkTokens: config.firstChunkTokens,
       chunkTokens: config.chunkTokens,

@@ -36,6 +36,41 @@ export const WORKER_SETTINGS = {
     choices: ['fp32', 'fp16', 'q8', 'q4', 'q4f16'],
     description: 'Model file variant to load.',
   },
+  decode: {
+    flag: 'decode',
+    env: 'CHATTERBOX_DECODE',
+    kind: 'enum',
+    default: 'auto',
+    choices: ['auto', 'fused', 'step'],
+    description:
+      'Generation loop: fused (several decode steps per ONNX run, cache kept inside the runtime), step (one run per token), or auto (fused where the model allows, else step, with the reason logged).',
+  },
+  fusedCacheDir: {
+    flag: 'fused-cache-dir',
+    env: 'CHATTERBOX_FUSED_CACHE_DIR',
+    kind: 'string',
+    default: undefined,
+    description: 'Where the built fused decode graph is kept between starts (default: the user cache dir, then the temp dir).',
+  },
+  maxBatch: {
+    flag: 'max-batch',
+    env: 'CHATTERBOX_MAX_BATCH',
+    kind: 'int',
+    default: 8,
+    min: 1,
+    max: 256,
+    description: 'Most requests sharing one fused decode run (continuous batching); more take turns.',
+  },
+  admitTokensPerSec: {
+    flag: 'admit-tokens-per-sec',
+    env: 'CHATTERBOX_ADMIT_TOKENS_PER_SEC',
+    kind: 'int',
+    default: -1,
+    min: -1,
+    max: 10_000,
+    description:
+      'With the fused decode graph, admit another request only while every running one keeps this many speech tokens/s (25 = real time), else SERVER_BUSY (retryable); 0 admits all; -1: 25 on a GPU, 0 on CPU.',
+  },
   voicesDir: {
     flag: 'voices-dir',
     env: 'CHATTERBOX_VOICES_DIR',

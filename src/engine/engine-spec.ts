@@ -10,6 +10,14 @@ export type EngineSpec =
       gpu: number;
       /** Directory of extra reference voices (*.wav, named by file stem). */
       voicesDir?: string | undefined;
+      /** Generation loop (default 'auto': the fused decode graph where the model allows it). */
+      decode?: 'auto' | 'fused' | 'step';
+      /** Where the fused decode graph is cached; undefined: the user cache dir, then the temp dir. */
+      fusedCacheDir?: string | undefined;
+      /** Most requests sharing one fused decode run (default 8). */
+      maxBatchRequests?: number;
+      /** Tokens/s every running request must keep for another to be admitted; 0 admits all; -1 or absent: 25 on a GPU, 0 on CPU. */
+      admitTokensPerSec?: number;
       /** Streaming chunk sizes; defaults from DEFAULT_CHUNKING for any left out. */
       chunking?: Partial<{ firstChunkTokens: number; chunkTokens: number; contextTokens: number; crossfadeMs: number; lookaheadTokens: number }>;
     };

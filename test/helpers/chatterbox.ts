@@ -58,6 +58,7 @@ export async function tokensOf(tiny: TinyChatterbox, request: GenerationRequest,
  */
 export function countingLanguageModel(tiny: TinyChatterbox): { tiny: TinyChatterbox; runs: () => number } {
   const session = tiny.model.sessions.language_model;
+  if (!session) throw new Error('countingLanguageModel needs the step loop (no language_model session with the fused graph)');
   let runs = 0;
   const counted = new Proxy(session, {
     get(target, property) {

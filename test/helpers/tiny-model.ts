@@ -22,6 +22,8 @@ export interface TinyModelOptions {
   dtype?: ModelDtype;
   /** Tokens of right context in the decoder's audio (default 0). */
   decoderLookahead?: number;
+  /** Weights in `.onnx_data` files beside the graphs, as the real exports ship them (default false). */
+  externalData?: boolean;
 }
 
 /** The cache root for generated models. */
@@ -36,16 +38,18 @@ export function ensureTinyModel(options: TinyModelOptions = {}): Promise<string>
   const plainTokenizer = options.plainTokenizer ?? false;
   const dtype = options.dtype ?? 'fp32';
   const decoderLookahead = options.decoderLookahead ?? 0;
+  const externalData = options.externalData ?? false;
   const key = [
     `tiny-${variant}-${dtype}`,
     positionIds ? 'position-ids' : 'mask-positions',
     plainTokenizer ? 'plain-tokenizer' : 'template-tokenizer',
     `decoder-lookahead-${decoderLookahead}`,
+    ...(externalData ? ['external-data'] : []),
     `v${MODEL_GEN_VERSION}`,
   ].join('-');
   let promise = pending.get(key);
   if (promise === undefined) {
-    promise = generateOnce(key, { variant, positionIds, plainTokenizer, dtype, decoderLookahead });
+    promise = generateOnce(key, { variant, positionIds, plainTokenizer, dtype, decoderLookahead, externalData });
     pending.set(key, promise);
   }
   return promise;

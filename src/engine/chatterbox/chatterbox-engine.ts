@@ -38,7 +38,15 @@ type ChatterboxSpec = Extract<EngineSpec, { kind: 'chatterbox' }>;
 
 /** The Chatterbox engine: loads and checks the model, encodes the default voice, then streams 24 kHz audio. */
 export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engine> {
-  const model = await loadChatterboxModel(spec.modelDir, { dtype: spec.dtype, device: spec.device, gpu: spec.gpu });
+  const model = await loadChatterboxModel(spec.modelDir, {
+    dtype: spec.dtype,
+    device: spec.device,
+    gpu: spec.gpu,
+    decode: spec.decode ?? 'auto',
+    fusedCacheDir: spec.fusedCacheDir,
+    maxBatchRequests: spec.maxBatchRequests,
+    admitTokensPerSec: spec.admitTokensPerSec,
+  });
   let voices: VoiceBank;
   try {
     voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, spec.voicesDir));
@@ -48,6 +56,8 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     throw err;
   }
   const chunking = withSeamContext({ ...DEFAULT_CHUNKING, ...spec.chunking });
+  // Fused runs end where a chunk is due (the first one also needs its look-ahead tokens), so runs never delay audio.
+  const stepsPerRun = { first: chunking.firstChunkTokens + chunking.lookaheadTokens, next: chunking.chunkTokens };
   const params = chatterboxParamInfo(model.variant, model.generationDefaults);
   const info: EngineInfo = {
     name: 'chatterbox',
@@ -67,6 +77,8 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
       layers: String(model.lm.layers),
       cache: model.lm.cacheType,
       positionIds: String(model.lm.hasPositionIds),
+      decode: model.decode.mode,
+      decodeReason: model.decode.reason,
     },
   };
   let closed = false;
@@ -96,6 +108,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
           // Each group gets its own seed derived from the request's, so a seeded request is reproducible.
           seed: (seed + index * 0x9e3779b9) >>> 0 || 1,
           maxNewTokens: p.max_new_tokens ?? 1000,
+          stepsPerRun,
         },
         signal,
       );

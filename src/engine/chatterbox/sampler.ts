@@ -34,13 +34,15 @@ const candidates = new CandidateSet();
 /** Marks the ids the repetition penalty has already scaled, cleared again before it returns. */
 let seen = new Uint8Array(0);
 
-/** CFG in place: cond[i] += weight × (cond[i] − uncond[i]); returns `cond`. Throws RangeError on a length mismatch. */
+/** CFG in place: cond[i] += weight × (cond[i] − uncond[i]) in float32 arithmetic; returns `cond`. Throws RangeError on a length mismatch. */
 export function applyCfg(cond: Float32Array, uncond: Float32Array, weight: number): Float32Array {
   if (cond.length !== uncond.length) {
     throw new RangeError(`CFG rows differ in length: ${cond.length} vs ${uncond.length}`);
   }
   if (weight === 0) return cond;
-  for (let i = 0; i < cond.length; i++) cond[i] = cond[i]! + weight * (cond[i]! - uncond[i]!);
+  // Each step rounded to float32, as the fused decode graph computes it, so both give the same tokens.
+  const w = Math.fround(weight);
+  for (let i = 0; i < cond.length; i++) cond[i] = cond[i]! + Math.fround(w * Math.fround(cond[i]! - uncond[i]!));
   return cond;
 }
 
@@ -85,12 +87,14 @@ export function applyRepetitionPenalty(logits: Float32Array, tokenIds: ArrayLike
     }
   }
   if (seen.length < logits.length) seen = new Uint8Array(logits.length);
+  const penalty32 = Math.fround(penalty);
   for (let i = 0; i < tokenIds.length; i++) {
     const id = tokenIds[i]!;
     if (seen[id] === 1) continue;
     seen[id] = 1;
     const value = logits[id]!;
-    logits[id] = value < 0 ? value * penalty : value / penalty;
+    // float32 penalty and one rounding (the typed array store): the fused decode graph's float32 Mul/Div exactly.
+    logits[id] = value < 0 ? value * penalty32 : value / penalty32;
   }
   for (let i = 0; i < tokenIds.length; i++) seen[tokenIds[i]!] = 0;
   return logits;

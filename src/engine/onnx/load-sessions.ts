@@ -10,19 +10,23 @@ export interface LoadedSessions {
   provider: string;
   /** Why this device, for the one log line that says it. */
   reason: string;
+  /** The provider configs the sessions were created with (for sessions created later on the same device). */
+  providers: ort.InferenceSession.ExecutionProviderConfig[];
 }
 
-async function createAll(files: ModelFiles, providers: ort.InferenceSession.ExecutionProviderConfig[]) {
+/** Creates one session on the given providers, with every graph optimisation on. */
+export function createSession(path: string, providers: ort.InferenceSession.ExecutionProviderConfig[]): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(path, { executionProviders: providers, graphOptimizationLevel: 'all' });
+}
+
+async function createAll(files: ModelFiles, providers: ort.InferenceSession.ExecutionProviderConfig[], skip: readonly GraphName[]) {
   const sessions: LoadedSessions['sessions'] = {};
   const problems: string[] = [];
   for (const name of GRAPH_NAMES) {
     const file = files.graphs[name];
-    if (!file) continue;
+    if (!file || skip.includes(name)) continue;
     try {
-      sessions[name] = await ort.InferenceSession.create(file.path, {
-        executionProviders: providers,
-        graphOptimizationLevel: 'all',
-      });
+      sessions[name] = await createSession(file.path, providers);
     } catch (err) {
       problems.push(`${name}: cannot load ${file.path}: ${(err as Error).message.split('\n')[0]}`);
     }
@@ -32,19 +36,21 @@ async function createAll(files: ModelFiles, providers: ort.InferenceSession.Exec
 
 /**
  * Creates a session for each graph file present, on the planned device. With `auto`, a CUDA failure
- * (libraries present but no usable GPU or runtime) retries on CPU and the reason says so.
+ * (libraries present but no usable GPU or runtime) retries on CPU and the reason says so. Graphs in `skip` are not
+ * loaded (the caller creates them itself, e.g. inside a fused graph).
  */
-export async function loadSessions(files: ModelFiles, choice: DeviceChoice, gpu: number): Promise<LoadedSessions> {
+export async function loadSessions(files: ModelFiles, choice: DeviceChoice, gpu: number, skip: readonly GraphName[] = []): Promise<LoadedSessions> {
   const plan = planProviders(choice, gpu);
   const providerName = (p: (typeof plan.providers)[number]) => (typeof p === 'string' ? p : p.name);
-  const first = await createAll(files, plan.providers as ort.InferenceSession.ExecutionProviderConfig[]);
+  const providers = plan.providers as ort.InferenceSession.ExecutionProviderConfig[];
+  const first = await createAll(files, providers, skip);
   if (first.problems.length === 0 || choice !== 'auto' || plan.device === 'cpu') {
-    return { ...first, device: plan.device, provider: providerName(plan.providers[0]!), reason: plan.reason };
+    return { ...first, device: plan.device, provider: providerName(plan.providers[0]!), reason: plan.reason, providers };
   }
   await releaseAll(first.sessions);
-  const onCpu = await createAll(files, ['cpu']);
+  const onCpu = await createAll(files, ['cpu'], skip);
   const why = first.problems[0] ?? 'unknown';
-  return { ...onCpu, device: 'cpu', provider: 'cpu', reason: `CUDA could not be used (${why}); using CPU` };
+  return { ...onCpu, device: 'cpu', provider: 'cpu', reason: `CUDA could not be used (${why}); using CPU`, providers: ['cpu'] };
 }
 
 /** Frees every session given. */

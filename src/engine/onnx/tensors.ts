@@ -45,3 +45,8 @@ export function emptyCacheTensor(type: string, batch: number, heads: number, hea
 export function describeFeeds(feeds: Feeds): Record<string, string> {
   return Object.fromEntries(Object.entries(feeds).map(([name, t]) => [name, `${t.type}[${t.dims.join(',')}]`]));
 }
+
+/** A tensor of any element type from its typed-array data (float16 as raw Uint16Array bits, bool as Uint8Array). */
+export function makeTensor(type: string, data: ArrayBufferView, dims: readonly number[]): ort.Tensor {
+  return new ort.Tensor(type as 'float32', data as Float32Array, dims);
+}

@@ -1,0 +1,190 @@
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadChatterboxModel, type ChatterboxModel } from '../src/engine/chatterbox/chatterbox-model.js';
+import { generateSpeechTokens, type GenerationRequest } from '../src/engine/chatterbox/generate-tokens.js';
+import { normalizeText } from '../src/engine/chatterbox/normalize-text.js';
+import { chatterboxParamInfo, toSamplerParams } from '../src/engine/chatterbox/sampler-params.js';
+import { createVoiceBank, listVoiceFiles } from '../src/engine/chatterbox/voice-bank.js';
+import { ensureBenchModel } from './models.js';
+import { printTable } from './stats.js';
+
+// `npm run bench -- throughput`: the fused decode graph against the step loop on the full-size generated English
+// model (CPU): single stream, then 1, 2, 4 and 8 concurrent requests. Each loop runs in its own process so its RSS is
+// its own. BENCH_TOKENS, BENCH_CONCURRENT_TOKENS set the lengths; BENCH_CONCURRENCY=0 skips the concurrent part.
+
+/** What one loop measured. */
+interface StreamResult {
+  mode: string;
+  loadMs: number;
+  tokens: number;
+  firstTokenMs: number;
+  tokensPerSec: number;
+  startMsPerToken: number;
+  endMsPerToken: number;
+  rssMiB: number;
+  tokensHash: string;
+}
+
+const TOKENS = Number(process.env.BENCH_TOKENS ?? 300);
+const CHILD_FLAG = '--throughput-child';
+
+const load = (dir: string, mode: 'fused' | 'step') =>
+  loadChatterboxModel(dir, {
+    dtype: 'fp32',
+    device: 'cpu',
+    gpu: 0,
+    decode: mode,
+    fusedCacheDir: resolve('.cache', 'fused'),
+    maxBatchRequests: 8,
+    admitTokensPerSec: 0,
+  });
+
+/** The benchmark's request: seeded English defaults without CFG, `tokens` long (the model never stops before 1500). */
+async function benchRequest(
+  model: ChatterboxModel,
+  tokens: number,
+  seed: number,
+  text = 'The quick brown fox jumps over the lazy dog, again and again, for the benchmark.',
+): Promise<GenerationRequest> {
+  const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, undefined));
+  const params = Object.fromEntries(Object.entries(chatterboxParamInfo('english')).map(([k, v]) => [k, v.default]));
+  return {
+    text: model.tokenizer.encode(normalizeText(text)),
+    voice: await voices.get(voices.defaultVoice),
+    exaggeration: 0.5,
+    cfgWeight: 0,
+    sampler: toSamplerParams(params),
+    seed,
+    maxNewTokens: tokens,
+    stepsPerRun: { first: 10, next: 25 },
+  };
+}
+
+async function measureStream(dir: string, mode: 'fused' | 'step'): Promise<StreamResult> {
+  const t0 = performance.now();
+  const model = await load(dir, mode);
+  const loadMs = performance.now() - t0;
+  try {
+    const request = await benchRequest(model, TOKENS, 42);
+    const times: number[] = [];
+    const tokens: number[] = [];
+    const start = performance.now();
+    for await (const token of generateSpeechTokens(model, request, new AbortController().signal)) {
+      times.push(performance.now() - start);
+      tokens.push(token);
+    }
+    // Windows end on fused run boundaries (10, then every 25), so both loops are timed over whole runs.
+    const cost = (from: number, to: number) => (times[to - 1]! - times[from - 1]!) / (to - from);
+    const last = times.length;
+    return {
+      mode,
+      loadMs,
+      tokens: last,
+      firstTokenMs: times[0]!,
+      tokensPerSec: (last / times[last - 1]!) * 1000,
+      startMsPerToken: cost(10, 60),
+      endMsPerToken: cost(Math.max(10, 10 + 25 * Math.ceil((last - 60) / 25)), last),
+      rssMiB: process.memoryUsage().rss / 2 ** 20,
+      tokensHash: createHash('sha256').update(tokens.join(',')).digest('hex').slice(0, 12),
+    };
+  } finally {
+    await model.release();
+  }
+}
+
+/** One load level: N requests at once. */
+interface ConcurrencyResult {
+  mode: string;
+  requests: number;
+  totalTokensPerSec: number;
+  /** The slowest request's own tokens per second (25 = real time). */
+  slowestTokensPerSec: number;
+  /** The latest time to first audio of the N requests: until its first chunk of tokens (10) was generated. */
+  worstFirstChunkMs: number;
+}
+
+const CONCURRENT_TOKENS = Number(process.env.BENCH_CONCURRENT_TOKENS ?? 60);
+const LEVELS = [1, 2, 4, 8];
+
+async function measureConcurrency(dir: string, mode: 'fused' | 'step'): Promise<ConcurrencyResult[]> {
+  const model = await load(dir, mode);
+  try {
+    const results: ConcurrencyResult[] = [];
+    for (const n of LEVELS) {
+      const requests = await Promise.all(
+        Array.from({ length: n }, (_, i) => benchRequest(model, CONCURRENT_TOKENS, 100 + i, `Request number ${i + 1} of the load test, speaking a sentence.`)),
+      );
+      const start = performance.now();
+      const perRequest = await Promise.all(
+        requests.map(async (request) => {
+          let count = 0;
+          let firstChunkMs = Number.NaN;
+          for await (const _ of generateSpeechTokens(model, request, new AbortController().signal)) {
+            count += 1;
+            if (count === 10) firstChunkMs = performance.now() - start;
+          }
+          return { count, ms: performance.now() - start, firstChunkMs };
+        }),
+      );
+      const wall = performance.now() - start;
+      const total = perRequest.reduce((a, r) => a + r.count, 0);
+      results.push({
+        mode,
+        requests: n,
+        totalTokensPerSec: (total / wall) * 1000,
+        slowestTokensPerSec: Math.min(...perRequest.map((r) => (r.count / r.ms) * 1000)),
+        worstFirstChunkMs: Math.max(...perRequest.map((r) => r.firstChunkMs)),
+      });
+    }
+    return results;
+  } finally {
+    await model.release();
+  }
+}
+
+function inChild<T>(dir: string, mode: string): Promise<T> {
+  return new Promise((resolveResult, reject) => {
+    const child = spawn(process.execPath, [fileURLToPath(import.meta.url), CHILD_FLAG, dir, mode], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) =>
+      code === 0 ? resolveResult(JSON.parse(out.trim().split('\n').at(-1)!) as T) : reject(new Error(`${mode} run exited with ${code}`)),
+    );
+  });
+}
+
+/** Fused decode graph vs step loop, single stream, full-size English model on CPU. */
+export async function benchThroughput(): Promise<void> {
+  const dir = await ensureBenchModel('full', 'fp32');
+  const results: StreamResult[] = [];
+  for (const mode of ['step', 'fused']) results.push(await inChild<StreamResult>(dir, mode));
+  const [step, fused] = results as [StreamResult, StreamResult];
+  printTable(
+    `Single stream, ${TOKENS} tokens, seeded English defaults without CFG, full-size English LM fp32, CPU (steps per fused run: 10, then 25)`,
+    ['loop', 'load ms', 'tokens', 'first token ms', 'tok/s', 'ms/token 10-60', 'ms/token last ~40', 'RSS MiB', 'tokens sha256'],
+    results.map((r) => [r.mode, r.loadMs, r.tokens, r.firstTokenMs, r.tokensPerSec, r.startMsPerToken, r.endMsPerToken, r.rssMiB, r.tokensHash]),
+  );
+  console.log(
+    `fused / step tokens per second: ${(fused.tokensPerSec / step.tokensPerSec).toFixed(2)}x; same tokens: ${fused.tokensHash === step.tokensHash ? 'yes' : 'NO'}`,
+  );
+  if (process.env.BENCH_CONCURRENCY === '0') return;
+
+  const levels = [...(await inChild<ConcurrencyResult[]>(dir, 'concurrent-step')), ...(await inChild<ConcurrencyResult[]>(dir, 'concurrent-fused'))];
+  const single = (mode: string) => levels.find((r) => r.mode === mode && r.requests === 1)!.totalTokensPerSec;
+  printTable(
+    `Concurrent requests, ${CONCURRENT_TOKENS} tokens each, same model and machine (step: requests take turns step by step; fused: rows of shared runs)`,
+    ['loop', 'requests', 'total tok/s', 'vs 1 request', 'slowest request tok/s (25 = real time)', 'worst first chunk ms'],
+    levels.map((r) => [r.mode, r.requests, r.totalTokensPerSec, r.totalTokensPerSec / single(r.mode), r.slowestTokensPerSec, r.worstFirstChunkMs]),
+  );
+}
+
+if (process.argv[2] === CHILD_FLAG) {
+  const what = process.argv[4]!;
+  const result = what.startsWith('concurrent-')
+    ? await measureConcurrency(process.argv[3]!, what.slice('concurrent-'.length) as 'fused' | 'step')
+    : await measureStream(process.argv[3]!, what as 'fused' | 'step');
+  console.log(JSON.stringify(result));
+}

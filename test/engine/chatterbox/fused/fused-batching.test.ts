@@ -1,0 +1,182 @@
+// Continuous batching on the fused decode graph: requests of different lengths and settings sharing runs give the
+// tokens each gives alone; requests join, leave and cancel mid-batch without disturbing the rest; a request whose
+// run fails does not take the others down.
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type ort from 'onnxruntime-node';
+import { loadChatterboxModel } from '../../../../src/engine/chatterbox/chatterbox-model.js';
+import { generateSpeechTokens, type GenerationRequest } from '../../../../src/engine/chatterbox/generate-tokens.js';
+import { createVoiceBank, listVoiceFiles } from '../../../../src/engine/chatterbox/voice-bank.js';
+import { createDefaultVoice, encodeWav16 } from '../../../../src/model-gen/default-voice.js';
+import { TtsError } from '../../../../src/protocol/errors.js';
+import type { SynthesisParams } from '../../../../src/protocol/messages.js';
+import { generationFor, type TinyChatterbox } from '../../../helpers/chatterbox.js';
+import { ensureTinyModel, type TinyModelOptions } from '../../../helpers/tiny-model.js';
+
+async function loadTiny(options: TinyModelOptions, decode: 'step' | 'fused', cacheDir: string): Promise<TinyChatterbox> {
+  const dir = await ensureTinyModel(options);
+  const model = await loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode, fusedCacheDir: cacheDir });
+  const voicesDir = join(cacheDir, 'voices');
+  await mkdir(voicesDir, { recursive: true });
+  await writeFile(join(voicesDir, 'narrator.wav'), encodeWav16(createDefaultVoice(3)));
+  const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, voicesDir));
+  return { dir, model, voices, voice: await voices.get(voices.defaultVoice) };
+}
+
+/** Every token of one request; `onToken` may cancel it. */
+async function collect(
+  tiny: TinyChatterbox,
+  request: GenerationRequest,
+  controller = new AbortController(),
+  onToken?: (count: number) => void,
+): Promise<number[]> {
+  const tokens: number[] = [];
+  for await (const token of generateSpeechTokens(tiny.model, request, controller.signal)) {
+    tokens.push(token);
+    onToken?.(tokens.length);
+  }
+  return tokens;
+}
+
+/** Records the number of requests in every run of the fused session until stop(). */
+function recordBatchSizes(tiny: TinyChatterbox, fail?: (feeds: Record<string, ort.Tensor>) => boolean): { sizes: number[]; stop: () => void } {
+  const session = tiny.model.fused!.session;
+  const run = session.run;
+  const sizes: number[] = [];
+  session.run = ((feeds: Record<string, ort.Tensor>, ...rest: unknown[]) => {
+    sizes.push(feeds.row_steps!.dims[0]!);
+    if (fail?.(feeds)) return Promise.reject(new Error('injected failure'));
+    return (run as (...args: unknown[]) => Promise<unknown>).call(session, feeds, ...rest);
+  }) as typeof run;
+  return { sizes, stop: () => (session.run = run) };
+}
+
+const REQUESTS: Array<{ text: string; params: SynthesisParams & { seed: number }; englishOnly?: boolean }> = [
+  { text: 'Short one.', params: { seed: 1, temperature: 0, repetition_penalty: 1.3, cfg_weight: 0 } },
+  {
+    text: 'A much longer sentence, so that its prompt is longer than the others and the rows need padding.',
+    params: { seed: 2, temperature: 0.9, top_k: 30, min_p: 0.02, top_p: 0.9, repetition_penalty: 1.2, cfg_weight: 0 },
+  },
+  {
+    text: 'Guided by the text, twice over.',
+    params: { seed: 3, temperature: 0.8, min_p: 0.05, repetition_penalty: 1.2, cfg_weight: 0.5, exaggeration: 0.7 },
+    englishOnly: true,
+  },
+  { text: 'Another one of medium length here.', params: { seed: 4, temperature: 0.7, top_p: 0.8, repetition_penalty: 1.1, cfg_weight: 0, max_new_tokens: 40 } },
+];
+
+for (const options of [{ variant: 'english' }, { variant: 'turbo' }] as TinyModelOptions[]) {
+  describe(`continuous batching on tiny ${options.variant}`, () => {
+    let cacheDir = '';
+    let step: TinyChatterbox;
+    let fused: TinyChatterbox;
+    const cases = REQUESTS.filter((r) => !r.englishOnly || options.variant === 'english');
+    const alone: number[][] = [];
+    const requestsFor = (tiny: TinyChatterbox) => cases.map((c) => ({ ...generationFor(tiny, c.text, c.params), stepsPerRun: { first: 4, next: 9 } }));
+    before(async () => {
+      cacheDir = await mkdtemp(join(tmpdir(), 'fused-batching-'));
+      step = await loadTiny(options, 'step', cacheDir);
+      fused = await loadTiny(options, 'fused', cacheDir);
+      for (const request of requestsFor(step)) alone.push(await collect(step, request));
+    });
+    after(async () => {
+      await step?.model.release();
+      await fused?.model.release();
+      await rm(cacheDir, { recursive: true, force: true });
+    });
+
+    it('gives every request of a batch of different lengths the tokens it gets alone', async () => {
+      const recorder = recordBatchSizes(fused);
+      const together = await Promise.all(requestsFor(fused).map((request) => collect(fused, request))).finally(recorder.stop);
+      assert.deepEqual(together, alone);
+      assert.ok(Math.max(...recorder.sizes) === cases.length, `the requests never shared a run: ${recorder.sizes.join(',')}`);
+    });
+
+    it('lets requests join, leave and cancel mid-batch without changing the others’ tokens', async () => {
+      const requests = requestsFor(fused);
+      const recorder = recordBatchSizes(fused);
+      const cancel = new AbortController();
+      let joined: Promise<number[]> | undefined;
+      let cancelled: Promise<number[]> | undefined;
+      // The first request starts alone; the second joins once the first has 10 tokens, the third after 20 and is
+      // cancelled after 6 of its own tokens; the last (capped at 40 tokens) leaves before the others finish.
+      const first = collect(fused, requests[1]!, undefined, (count) => {
+        if (count === 10) joined = collect(fused, requests[0]!);
+        if (count === 20) cancelled = collect(fused, requests[2]!, cancel, (own) => own === 6 && cancel.abort());
+      });
+      const last = collect(fused, requests.at(-1)!);
+      const results = await Promise.all([first, last]);
+      const [joinedTokens, cancelledTokens] = await Promise.all([joined!, cancelled!]).finally(recorder.stop);
+      assert.deepEqual(results[0], alone[1]);
+      assert.deepEqual(results[1], alone.at(-1));
+      assert.deepEqual(joinedTokens, alone[0]);
+      assert.deepEqual(cancelledTokens, alone[2]!.slice(0, 6));
+      assert.ok(Math.max(...recorder.sizes) >= 3, `no run held three requests: ${recorder.sizes.join(',')}`);
+    });
+
+    it('a request whose run fails gets ENGINE_FAILED; the others finish with their own tokens', async () => {
+      const requests = requestsFor(fused);
+      const poisoned = { ...requests[0]!, maxNewTokens: 1000, seed: 999, sampler: { ...requests[0]!.sampler, topK: 7 } };
+      // Its prefill passes; every decode run holding it fails, shared or alone.
+      const recorder = recordBatchSizes(fused, (feeds) => feeds.inputs_embeds!.dims[1] === 1 && Array.from(feeds.top_k!.data as BigInt64Array).includes(7n));
+      const outcomes = await Promise.allSettled([collect(fused, poisoned), ...requests.slice(1).map((request) => collect(fused, request))]).finally(
+        recorder.stop,
+      );
+      const [bad, ...good] = outcomes;
+      assert.equal(bad!.status, 'rejected');
+      assert.ok((bad as PromiseRejectedResult).reason instanceof TtsError);
+      assert.equal(((bad as PromiseRejectedResult).reason as TtsError).code, 'ENGINE_FAILED');
+      assert.deepEqual(
+        good.map((o) => (o.status === 'fulfilled' ? o.value : o.reason)),
+        alone.slice(1),
+      );
+      assert.ok(Math.max(...recorder.sizes) > 1, `the failing request never shared a run: ${recorder.sizes.join(',')}`);
+    });
+  });
+}
+
+describe('admission by capacity on the fused graph', () => {
+  it('refuses (SERVER_BUSY, retryable) a request that would slow the running one below the bar; the running one is unaffected', async () => {
+    const cacheDir = await mkdtemp(join(tmpdir(), 'fused-admission-'));
+    const dir = await ensureTinyModel();
+    // A bar no machine reaches, so the decision does not depend on this machine's speed.
+    const model = await loadChatterboxModel(dir, {
+      dtype: 'fp32',
+      device: 'cpu',
+      gpu: 0,
+      decode: 'fused',
+      fusedCacheDir: cacheDir,
+      admitTokensPerSec: 1_000_000,
+    });
+    const reference = await loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode: 'step' });
+    try {
+      const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, undefined));
+      const tiny = { dir, model, voices, voice: await voices.get(voices.defaultVoice) };
+      const request = { ...generationFor(tiny, REQUESTS[0]!.text, REQUESTS[0]!.params), stepsPerRun: { first: 3, next: 5 } };
+      let refusal: unknown;
+      const running = collect(tiny, request, undefined, (count) => {
+        // After a decode run has been measured: a second request now.
+        if (count === 8)
+          refusal = collect(tiny, request).then(
+            () => undefined,
+            (err: unknown) => err,
+          );
+      });
+      const tokens = await running;
+      const err = await refusal;
+      assert.ok(err instanceof TtsError, `expected a refusal, got ${String(err)}`);
+      assert.equal(err.code, 'SERVER_BUSY');
+      assert.equal(err.retryable, true);
+      assert.equal(model.batcher!.remainingCapacity(), 1);
+      const alone = await collect({ ...tiny, model: reference }, request);
+      assert.deepEqual(tokens, alone);
+    } finally {
+      await model.release();
+      await reference.release();
+      await rm(cacheDir, { recursive: true, force: true });
+    }
+  });
+});
