@@ -17,18 +17,6 @@ export const BEHAVIOUR_WEIGHTS: Record<Behaviour, number> = {
   'bad-request': 8,
 };
 
-/** A seeded random source (mulberry32): the same seed replays the same choices. */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const WORDS = [
   'the',
   'quick',

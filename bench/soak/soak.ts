@@ -4,7 +4,8 @@
 import { parseArgs } from 'node:util';
 import { SoakLedger, percentile, soakFailures } from './soak-ledger.js';
 import { rssBytes, startSoakBackend, type SoakBackend, type SoakProcess } from './soak-backend.js';
-import { createRandom, pickBehaviour, runEpisode, type ConnectionTally } from './soak-session.js';
+import { createRandom } from '../../src/model-gen/random.js';
+import { pickBehaviour, runEpisode, type ConnectionTally } from './soak-session.js';
 
 const HELP = `Usage: npm run soak -- [--minutes 2] [--sessions 20] [--kill-every-sec 30] [--seed N] [--transport auto|uws|node]
 

@@ -1,5 +1,6 @@
 import { readSettings, type SettingsOf, type SettingsTable } from './settings.js';
 import { accessSettings, checkAccessSettings } from './access-settings.js';
+import { LOG_FORMAT_SETTING, LOG_LEVEL_SETTING } from './log-settings.js';
 import { TRANSPORT_SETTING } from './transport-setting.js';
 
 /** Every setting of `chatterbox balance`. */
@@ -149,22 +150,8 @@ export const BALANCER_SETTINGS = {
     default: undefined,
     description: 'API key the balancer presents to workers that require one (its own key; client keys are not forwarded).',
   },
-  logLevel: {
-    flag: 'log-level',
-    env: 'CHATTERBOX_LOG_LEVEL',
-    kind: 'enum',
-    default: 'info',
-    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
-    description: 'Minimum log level.',
-  },
-  logFormat: {
-    flag: 'log-format',
-    env: 'CHATTERBOX_LOG_FORMAT',
-    kind: 'enum',
-    default: 'auto',
-    choices: ['auto', 'json', 'journal'],
-    description: 'Log line format: json, journal (each line starts with <priority> for journald), or auto (journal when stdout is the systemd journal).',
-  },
+  logLevel: LOG_LEVEL_SETTING,
+  logFormat: LOG_FORMAT_SETTING,
 } as const satisfies SettingsTable;
 
 export type BalancerConfig = SettingsOf<typeof BALANCER_SETTINGS>;

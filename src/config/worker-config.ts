@@ -1,5 +1,6 @@
 import { readSettings, type SettingsOf, type SettingsTable } from './settings.js';
 import { accessSettings, checkAccessSettings } from './access-settings.js';
+import { LOG_FORMAT_SETTING, LOG_LEVEL_SETTING } from './log-settings.js';
 import { TRANSPORT_SETTING } from './transport-setting.js';
 
 /** Every setting of `chatterbox serve`: flag, environment variable, range and default. */
@@ -226,22 +227,8 @@ export const WORKER_SETTINGS = {
   },
   transport: TRANSPORT_SETTING,
   ...accessSettings('CHATTERBOX_'),
-  logLevel: {
-    flag: 'log-level',
-    env: 'CHATTERBOX_LOG_LEVEL',
-    kind: 'enum',
-    default: 'info',
-    choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
-    description: 'Minimum log level.',
-  },
-  logFormat: {
-    flag: 'log-format',
-    env: 'CHATTERBOX_LOG_FORMAT',
-    kind: 'enum',
-    default: 'auto',
-    choices: ['auto', 'json', 'journal'],
-    description: 'Log line format: json, journal (each line starts with <priority> for journald), or auto (journal when stdout is the systemd journal).',
-  },
+  logLevel: LOG_LEVEL_SETTING,
+  logFormat: LOG_FORMAT_SETTING,
 } as const satisfies SettingsTable;
 
 export type WorkerConfig = SettingsOf<typeof WORKER_SETTINGS>;
