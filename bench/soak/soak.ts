@@ -9,12 +9,13 @@ import { createRandom } from '../../src/model-gen/random.js';
 import { pickBehaviour, runEpisode, type ConnectionTally } from './soak-session.js';
 
 const HELP = `Usage: npm run soak -- [--minutes 2] [--sessions 20] [--kill-every-sec 30] [--seed N] [--transport auto|uws|node]
-                     [--warmup-sec 30] [--settle-sec 15] [--max-rss-growth 10]
+                     [--warmup-sec 60] [--settle-sec 15] [--max-rss-growth 10]
 
 Starts 2 Flite workers and a balancer on free loopback ports and runs M concurrent client sessions for N minutes
 (fractions allowed); every --kill-every-sec the second worker gets SIGKILL and is restarted on its port (0: never).
-The first worker and the balancer live through the whole soak, so their memory can be judged: a warm-up load of
---warmup-sec, then --settle-sec of quiet gives the baseline RSS; after the main load and the same quiet, RSS more
+The first worker and the balancer live through the whole soak, so their memory can be judged: the same load for
+--warmup-sec (long enough for the processes to reach their working size), then --settle-sec of quiet gives the
+baseline RSS; after the main load and the same quiet, RSS more
 than --max-rss-growth percent above that baseline fails the soak.`;
 
 interface SoakOptions {
@@ -37,7 +38,7 @@ function parseOptions(argv: string[]): SoakOptions | undefined {
       'kill-every-sec': { type: 'string', default: '30' },
       seed: { type: 'string' },
       transport: { type: 'string' },
-      'warmup-sec': { type: 'string', default: '30' },
+      'warmup-sec': { type: 'string', default: '60' },
       'settle-sec': { type: 'string', default: '15' },
       'max-rss-growth': { type: 'string', default: '10' },
       help: { type: 'boolean', short: 'h' },
@@ -109,10 +110,10 @@ async function main(): Promise<number> {
   const ledger = new SoakLedger();
   const connections: ConnectionTally = { opened: 0, refused: 0, closedWithRequestsOpen: {} };
   const kills = { count: 0 };
-  const load = (phase: string, until: number, withKills: boolean) =>
+  const load = (phase: string, until: number) =>
     Promise.all([
       ...Array.from({ length: options.sessions }, (_, i) => sessionLoop(phase, i, backend.url, options.seed, until, ledger, connections)),
-      withKills ? killLoop(backend, options, createRandom(options.seed ^ 0x5eed), until, kills) : Promise.resolve(),
+      killLoop(backend, options, createRandom(options.seed ^ (phase === 'warm-up' ? 0xa4a : 0x5eed)), until, kills),
     ]);
   console.error(`soak: ${options.minutes} min, ${options.sessions} sessions, kill every ${options.killEverySec} s, seed ${options.seed}, ${backend.url}`);
   const peaks: Array<number | undefined> = [...cold];
@@ -122,11 +123,11 @@ async function main(): Promise<number> {
   let startsAtBaseline: number[] = [];
   let elapsedS = 0;
   try {
-    await load('warm-up', performance.now() + options.warmupSec * 1000, false);
+    await load('warm-up', performance.now() + options.warmupSec * 1000);
     start = await settledRss(processes, options.settleSec * 1000);
     startsAtBaseline = processes.map((p) => p.starts);
     const startedAt = performance.now();
-    await load('main', startedAt + options.minutes * 60_000, true);
+    await load('main', startedAt + options.minutes * 60_000);
     elapsedS = (performance.now() - startedAt) / 1000;
     end = await settledRss(processes, options.settleSec * 1000);
   } finally {
