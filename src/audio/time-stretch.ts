@@ -69,11 +69,11 @@ export function createTimeStretch(options: Partial<TimeStretchOptions> & Pick<Ti
    */
   const needed = (k: number) => Math.max(k === 0 ? hop : Math.max(nominal(k) + tolerance + hop, previous + 2 * hop), Math.ceil((k + 1) * hop * speed));
 
-  /** The start within ±tolerance of `center` whose next `hop` samples best continue `tail`. */
-  function bestStart(tail: Float32Array, center: number): number {
+  /** The start within ±tolerance of `center`, and not past `last`, whose next `hop` samples best continue `tail`. */
+  function bestStart(tail: Float32Array, center: number, last: number): number {
     let best = Math.max(0, center);
     let bestScore = score(tail, best);
-    for (let start = Math.max(0, center - tolerance); start <= center + tolerance; start++) {
+    for (let start = Math.max(0, center - tolerance); start <= Math.min(last, center + tolerance); start++) {
       if (start === best) continue;
       const value = score(tail, start);
       if (value > bestScore) {
@@ -110,15 +110,19 @@ export function createTimeStretch(options: Partial<TimeStretchOptions> & Pick<Ti
       return slice(0, hop);
     }
     const tail = slice(previous + hop, hop);
-    const start = bestStart(tail, nominal(block));
+    // Once the input has ended, frames stay inside it (the last one is repeated, in step with its waveform, to fill
+    // the last blocks) rather than fading into the silence past its end.
+    const last = ended ? Math.max(0, received - 2 * hop) : Infinity;
+    const start = bestStart(tail, Math.min(nominal(block), last), last);
     previous = start;
     block += 1;
     return crossfade(tail, slice(start, hop));
   }
 
   function append(input: Float32Array): void {
-    // Keep what the next block may read: from the continuation of the previous frame or the earliest candidate.
-    const keepFrom = Math.max(0, Math.min(previous + hop, nominal(block) - tolerance));
+    // Keep what the next block may read: from the continuation of the previous frame or the earliest candidate, or,
+    // should the input end with this chunk, the earliest candidate of a frame kept inside it.
+    const keepFrom = Math.max(0, Math.min(previous + hop, nominal(block) - tolerance, received + input.length - 2 * hop - tolerance));
     const drop = Math.min(keepFrom, received) - base;
     const kept = received - base - drop;
     if (kept + input.length > buffer.length) {
