@@ -65,7 +65,8 @@ async function seamRows(): Promise<Array<Array<string | number>>> {
   try {
     const text = 'The quick brown fox jumps over the lazy dog. Then it runs far away, over the hills and into the woods.';
     const chunks: Float32Array[] = [];
-    for await (const chunk of flite.synthesize({ text, voice: 'slt', language: 'en', params: { speed: 1 } }, new AbortController().signal)) chunks.push(chunk.pcm);
+    for await (const chunk of flite.synthesize({ text, voice: 'slt', language: 'en', params: { speed: 1 } }, new AbortController().signal))
+      chunks.push(chunk.pcm);
     const whole = join(chunks);
     const rateHz = flite.info.sampleRateHz;
     const rows: Array<Array<string | number>> = [];
@@ -82,7 +83,15 @@ async function seamRows(): Promise<Array<Array<string | number>>> {
         offset += piece.length;
         if (piece.length > 0) seamStep = Math.max(seamStep, maxStep(streamed, offset - 1, offset + 2));
       }
-      rows.push([speed, chunks.length, pieces.filter((p) => p.length > 0).length - 1, diff, seamStep, maxStep(streamed, 0, streamed.length), streamed.length / whole.length]);
+      rows.push([
+        speed,
+        chunks.length,
+        pieces.filter((p) => p.length > 0).length - 1,
+        diff,
+        seamStep,
+        maxStep(streamed, 0, streamed.length),
+        streamed.length / whole.length,
+      ]);
     }
     return rows;
   } finally {

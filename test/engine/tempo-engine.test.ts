@@ -126,7 +126,17 @@ describe('withTempo around an engine that would refuse a speed param', () => {
   it('does not pass speed on to an engine that did not declare it', async () => {
     const seen: Array<Record<string, number>> = [];
     const inner: Engine = {
-      info: { name: 'tone', sampleRateHz: 8000, voices: ['a'], defaultVoice: 'a', languages: ['en'], defaultLanguage: 'en', params: {}, device: 'cpu', details: {} },
+      info: {
+        name: 'tone',
+        sampleRateHz: 8000,
+        voices: ['a'],
+        defaultVoice: 'a',
+        languages: ['en'],
+        defaultLanguage: 'en',
+        params: {},
+        device: 'cpu',
+        details: {},
+      },
       async *synthesize(request) {
         seen.push(request.params);
         yield { pcm: new Float32Array(8000).fill(0.1) };

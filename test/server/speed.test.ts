@@ -58,7 +58,7 @@ describe('params.speed through the worker', { timeout: 60_000 }, () => {
       return result.body;
     };
     const [slowest, half] = [await pcm(0.25), await pcm(0.5)];
-    assert.equal(slowest.byteLength, 2 * half.byteLength, "round(samples at 0.5 / 0.5): twice as many s16 bytes");
+    assert.equal(slowest.byteLength, 2 * half.byteLength, 'round(samples at 0.5 / 0.5): twice as many s16 bytes');
     const stream = await connect(t);
     const streamed = await stream.speak('one', SENTENCE, { params: { speed: 1 } });
     assert.deepEqual(await pcm(1), Buffer.concat(streamed.audio.map((a) => a.pcm)));
