@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { createTimeStretch } from '../../src/audio/time-stretch.js';
+import { createChatterboxEngine } from '../../src/engine/chatterbox/chatterbox-engine.js';
 import { createEngine } from '../../src/engine/create-engine.js';
 import type { Engine } from '../../src/engine/engine.js';
 import { createFliteEngine } from '../../src/engine/flite/flite-engine.js';
@@ -101,10 +103,16 @@ describe('withTempo around flite (native speed 0.5..2, stretched beyond)', { tim
 
 describe('withTempo around Chatterbox (no speed of its own)', { timeout: 120_000 }, () => {
   let engine: Engine;
+  let bare: Engine;
   before(async () => {
-    engine = await createEngine({ kind: 'chatterbox', modelDir: await ensureTinyModel(), device: 'cpu', dtype: 'fp32', gpu: 0 });
+    const spec = { kind: 'chatterbox', modelDir: await ensureTinyModel(), device: 'cpu', dtype: 'fp32', gpu: 0 } as const;
+    engine = await createEngine(spec);
+    bare = await createChatterboxEngine(spec);
   });
-  after(() => engine?.close());
+  after(async () => {
+    await engine?.close();
+    await bare?.close();
+  });
 
   it('declares speed next to its own params', () => {
     assert.deepEqual(engine.info.params['speed'], { ...SPEED_PARAM });
@@ -118,6 +126,18 @@ describe('withTempo around Chatterbox (no speed of its own)', { timeout: 120_000
       const stretched = await speak(engine, speed, 'Hello there, how are you today?', { seed: 3 });
       assert.equal(joinChunks(stretched).length, Math.round(samples / speed), `speed ${speed}`);
       assert.equal(stretched.at(-1)?.tokens, atOne.at(-1)?.tokens, `speed ${speed}: tokens`);
+    }
+  });
+
+  it("has no seams of its own: the streamed chunks stretched equal the engine's whole utterance stretched at once", async () => {
+    const text = 'The quick brown fox jumps over the lazy dog while we stream it.';
+    const whole = joinChunks(await collectChunks(bare, requestFor(bare, text, { params: { seed: 5 } })));
+    for (const speed of [0.75, 3]) {
+      const chunks = await speak(engine, speed, text, { seed: 5 });
+      assert.ok(chunks.length > 2, `speed ${speed}: ${chunks.length} chunks`);
+      const stretch = createTimeStretch({ sampleRateHz: engine.info.sampleRateHz, speed });
+      const once = joinChunks([{ pcm: stretch.push(whole) }, { pcm: stretch.flush() }]);
+      assert.deepEqual(joinChunks(chunks), once, `speed ${speed}`);
     }
   });
 });
