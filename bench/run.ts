@@ -1,6 +1,7 @@
 import { benchBalancer } from './balancer-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchSeams } from './seam-bench.js';
+import { benchTempo } from './tempo-bench.js';
 import { benchText } from './text-bench.js';
 import { benchTransport } from './transport-bench.js';
 import { benchThroughput } from './throughput-bench.js';
@@ -13,6 +14,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   seams: benchSeams,
   balancer: benchBalancer,
   text: benchText,
+  tempo: benchTempo,
   transport: benchTransport,
   throughput: benchThroughput,
 };

@@ -12,6 +12,7 @@ import { generationFor, loadTinyChatterbox } from '../test/helpers/chatterbox.js
 import { voicedSound, writeWav } from '../test/helpers/wav-file.js';
 import { ensureBenchModel } from './models.js';
 import { mean, printTable, quantile } from './stats.js';
+import { benchTempoSeams } from './tempo-bench.js';
 
 // Look-ahead at chunk seams (issue 10): how far streamed audio is from one decode of the same tokens, per decoder
 // right context and stream look-ahead, and what each token of look-ahead costs in time to first audio.
@@ -110,7 +111,10 @@ async function ttfaRows(label: string, modelDir: string, rounds: number): Promis
   }
 }
 
-/** Seam error streamed vs whole on decoders with 0, 1, 3 tokens of right context; time-to-first-audio cost of look-ahead. */
+/**
+ * Seam error streamed vs whole on decoders with 0, 1, 3 tokens of right context, and through the tempo stretch at
+ * speed ≠ 1; time-to-first-audio cost of look-ahead.
+ */
 export async function benchSeams(): Promise<void> {
   const voicesDir = await mkdtemp(join(tmpdir(), 'seam-bench-voice-'));
   try {
@@ -124,6 +128,8 @@ export async function benchSeams(): Promise<void> {
   } finally {
     await rm(voicesDir, { recursive: true, force: true });
   }
+
+  await benchTempoSeams();
 
   // The full-size model, because the look-ahead costs language-model steps: the tiny model's are too cheap to show.
   const ttfa = await ttfaRows('full english (30 layers)', await ensureBenchModel('full', 'fp32'), 3);

@@ -13,6 +13,9 @@ export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 /** Engine parameters by name (e.g. `temperature`, `seed`, `speed`); each engine declares its own ranges. */
 export type SynthesisParams = Record<string, number>;
 
+/** The tempo every engine offers as `params.speed` (OpenAI's range): 2 speaks twice as fast, pitch kept. */
+export const SPEED_PARAM: Readonly<ParamInfo> = Object.freeze({ min: 0.25, max: 4, default: 1 });
+
 export interface StartMessage {
   type: 'start';
   /** Client-chosen request id, unique among the connection's requests in flight. */

@@ -113,7 +113,7 @@ describe('browser page, served by the balancer', () => {
       (input as HTMLInputElement).max,
       (input as HTMLInputElement).value,
     ]);
-    assert.deepEqual(speed, ['0.5', '2', '1']);
+    assert.deepEqual(speed, ['0.25', '4', '1']);
   });
 
   it('speaks: audio reaches the worklet, TTFA shows, every sample plays, and the WAV holds what played', async (t) => {

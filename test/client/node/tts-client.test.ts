@@ -46,7 +46,7 @@ describe('TtsClient.connect', () => {
     assert.equal(client.ready.sampleRate, 16000);
     assert.deepEqual(client.ready.voices, ['slt', 'rms', 'awb', 'kal16']);
     assert.equal(client.ready.defaultVoice, 'slt');
-    assert.deepEqual(client.ready.params, { speed: { min: 0.5, max: 2, default: 1 } });
+    assert.deepEqual(client.ready.params, { speed: { min: 0.25, max: 4, default: 1 } });
     assert.deepEqual(client.ready.limits, { maxTextChars: 5000, maxRequestsPerConnection: 4, maxFrameBytes: 65536 });
   });
 
