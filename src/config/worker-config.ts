@@ -179,6 +179,16 @@ export const WORKER_SETTINGS = {
     max: 100_000,
     description: 'Requests waiting for a generation slot; more are refused with SERVER_BUSY.',
   },
+  capacityWaitMs: {
+    flag: 'capacity-wait-ms',
+    env: 'CHATTERBOX_CAPACITY_WAIT_MS',
+    kind: 'int',
+    default: 2000,
+    min: 0,
+    max: 600_000,
+    description:
+      'How long a request waits, in ms, when starting it would push running ones below --admit-tokens-per-sec (a slot being free); then SERVER_BUSY (retryable). 0 refuses at once.',
+  },
   idleTimeoutSec: {
     flag: 'idle-timeout',
     env: 'CHATTERBOX_IDLE_TIMEOUT_SEC',

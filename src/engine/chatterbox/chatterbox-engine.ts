@@ -109,6 +109,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
           seed: (seed + index * 0x9e3779b9) >>> 0 || 1,
           maxNewTokens: p.max_new_tokens ?? 1000,
           stepsPerRun,
+          admitted: index > 0,
         },
         signal,
       );
@@ -125,9 +126,11 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     }
   }
 
+  const batcher = model.batcher;
   return {
     info,
     synthesize,
+    ...(batcher ? { watchCapacity: (listener: Parameters<typeof batcher.watchCapacity>[0]) => batcher.watchCapacity(listener) } : {}),
     async close() {
       // ORT throws on releasing a session twice; a second close() is a no-op, as for every engine.
       if (closed) return;
