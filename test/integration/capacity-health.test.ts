@@ -92,7 +92,10 @@ describe('capacity in /health and admission', { timeout: 60_000 }, () => {
 
   it("carries a batching engine's measured rates from its thread into /health", async (t) => {
     const dir = await ensureTinyModel();
-    const worker = await startTestWorker({}, { kind: 'chatterbox', modelDir: dir, device: 'cpu', dtype: 'fp32', gpu: 0, decode: 'fused', admitTokensPerSec: 1 });
+    const worker = await startTestWorker(
+      {},
+      { kind: 'chatterbox', modelDir: dir, device: 'cpu', dtype: 'fp32', gpu: 0, decode: 'fused', admitTokensPerSec: 1 },
+    );
     t.after(() => worker.close());
     const health = async () => JSON.parse((await httpRequest(`${worker.httpUrl}/health`)).body.toString()) as WorkerHealth;
     const before = await health();
