@@ -110,4 +110,23 @@ describe('capacity in /health and admission', { timeout: 60_000 }, () => {
     assert.ok((after.capacityEstimate?.tokensPerSecByBatch['1'] ?? 0) > 0, JSON.stringify(after.capacityEstimate));
     assert.equal(typeof after.remainingCapacity, 'number');
   });
+
+  it('with --measure-capacity startup, knows its rate before the first request', async (t) => {
+    const dir = await ensureTinyModel();
+    const spec = {
+      kind: 'chatterbox',
+      modelDir: dir,
+      device: 'cpu',
+      dtype: 'fp32',
+      gpu: 0,
+      decode: 'fused',
+      admitTokensPerSec: 1,
+      measureCapacity: true,
+    } as const;
+    const worker = await startTestWorker({}, spec);
+    t.after(() => worker.close());
+    const report = JSON.parse((await httpRequest(`${worker.httpUrl}/health`)).body.toString()) as WorkerHealth;
+    assert.equal(report.activeRequests, 0);
+    assert.ok((report.capacityEstimate?.tokensPerSecByBatch['1'] ?? 0) > 0, JSON.stringify(report.capacityEstimate));
+  });
 });

@@ -26,9 +26,10 @@ export class BatchCapacity {
     for (const listener of this.listeners) listener(snapshot);
   }
 
-  /** Calls `listener` with a new snapshot after every recorded run. */
+  /** Calls `listener` with a new snapshot after every recorded run, and at once when something is known already. */
   watch(listener: (capacity: EngineCapacity) => void): void {
     this.listeners.push(listener);
+    if (this.rates.size > 0) listener(this.snapshot());
   }
 
   /** The estimate as plain data (what crosses to the server). */
