@@ -2,18 +2,14 @@
 // they end, a request beyond real time is refused with a retryable SERVER_BUSY (WebSocket and HTTP) while the running
 // ones finish, and a batching engine's measured rates cross the engine thread into /health.
 import assert from 'node:assert/strict';
-import { describe, it, type TestContext } from 'node:test';
-import { parseWorkerConfig } from '../../src/config/worker-config.js';
+import { describe, it } from 'node:test';
 import type { EngineCapacity } from '../../src/engine/engine-capacity.js';
-import { createEngineHost, type HostedEngine } from '../../src/engine/host/engine-host.js';
-import { createLogger } from '../../src/logging/logger.js';
 import type { WorkerHealth } from '../../src/server/health.js';
-import { createWorkerServer } from '../../src/server/worker-server.js';
 import { longText } from '../helpers/audio.js';
+import { startCapacityWorker } from '../helpers/capacity-worker.js';
 import { httpRequest, postJson } from '../helpers/http.js';
 import { openRawStreamFor } from '../helpers/per-test.js';
 import { ensureTinyModel } from '../helpers/tiny-model.js';
-import { testTransport } from '../helpers/transport.js';
 import { startTestWorker } from '../helpers/worker.js';
 
 /** Two requests keep real time (30 tokens/s each), a third would not (20 each). */
@@ -26,41 +22,9 @@ const TWO_REAL_TIME: EngineCapacity = {
   ],
 };
 
-/**
- * A real Flite worker whose engine reports `estimate` as its measured capacity, and holds every chunk after a
- * request's first until `release()`, so requests stay in flight as long as the test wants.
- */
-async function startWorkerReporting(t: TestContext, estimate: EngineCapacity) {
-  const config = parseWorkerConfig({ host: '127.0.0.1', port: '0', 'log-level': 'silent', transport: testTransport(), 'capacity-wait-ms': '0' }, {});
-  const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
-  const host = await createEngineHost({ kind: 'flite' }, logger);
-  let release!: () => void;
-  const released = new Promise<void>((resolve) => (release = resolve));
-  const engine: HostedEngine = Object.create(host, {
-    capacity: { get: () => estimate },
-    synthesize: {
-      value: (request: Parameters<HostedEngine['synthesize']>[0], signal: AbortSignal) => {
-        const chunks = host.synthesize(request, signal);
-        return (async function* () {
-          let taken = 0;
-          for await (const chunk of chunks) {
-            if (taken++ > 0) await released;
-            yield chunk;
-          }
-        })();
-      },
-    },
-  });
-  const server = await createWorkerServer(config, engine, logger);
-  t.after(() => server.close());
-  const httpUrl = `http://127.0.0.1:${server.port}`;
-  const health = async () => JSON.parse((await httpRequest(`${httpUrl}/health`)).body.toString()) as WorkerHealth;
-  return { wsUrl: `ws://127.0.0.1:${server.port}/v1/stream`, httpUrl, health, release };
-}
-
 describe('capacity in /health and admission', { timeout: 60_000 }, () => {
   it('counts remaining real-time requests down and back up, and refuses the one that would slow the others', async (t) => {
-    const worker = await startWorkerReporting(t, TWO_REAL_TIME);
+    const worker = await startCapacityWorker(t, TWO_REAL_TIME, { 'capacity-wait-ms': '0' });
     const idle = await worker.health();
     assert.equal(idle.remainingCapacity, 2);
     assert.deepEqual(idle.capacityEstimate, { minTokensPerSec: 25, nextRequestTokensPerSec: 60, tokensPerSecByBatch: { '1': 60, '2': 30, '3': 20 } });
