@@ -7,6 +7,7 @@ import { generateSpeechTokens, type GenerationRequest } from '../src/engine/chat
 import { normalizeText } from '../src/engine/chatterbox/normalize-text.js';
 import { chatterboxParamInfo, toSamplerParams } from '../src/engine/chatterbox/sampler-params.js';
 import { createVoiceBank, listVoiceFiles } from '../src/engine/chatterbox/voice-bank.js';
+import { tokensPerSecAt } from '../src/engine/engine-capacity.js';
 import { ensureBenchModel } from './models.js';
 import { printTable } from './stats.js';
 
@@ -103,6 +104,8 @@ interface ConcurrencyResult {
   slowestTokensPerSec: number;
   /** The latest time to first audio of the N requests: until its first chunk of tokens (10) was generated. */
   worstFirstChunkMs: number;
+  /** What the batcher's learned estimate (admission by capacity) says each of N requests gets; NaN for the step loop. */
+  estimatedTokensPerSec: number;
 }
 
 const CONCURRENT_TOKENS = Number(process.env.BENCH_CONCURRENT_TOKENS ?? 60);
@@ -136,6 +139,7 @@ async function measureConcurrency(dir: string, mode: 'fused' | 'step'): Promise<
         totalTokensPerSec: (total / wall) * 1000,
         slowestTokensPerSec: Math.min(...perRequest.map((r) => (r.count / r.ms) * 1000)),
         worstFirstChunkMs: Math.max(...perRequest.map((r) => r.firstChunkMs)),
+        estimatedTokensPerSec: (model.batcher && tokensPerSecAt(model.batcher.capacity(), n)) ?? Number.NaN,
       });
     }
     return results;
@@ -176,8 +180,16 @@ export async function benchThroughput(): Promise<void> {
   const single = (mode: string) => levels.find((r) => r.mode === mode && r.requests === 1)!.totalTokensPerSec;
   printTable(
     `Concurrent requests, ${CONCURRENT_TOKENS} tokens each, same model and machine (step: requests take turns step by step; fused: rows of shared runs)`,
-    ['loop', 'requests', 'total tok/s', 'vs 1 request', 'slowest request tok/s (25 = real time)', 'worst first chunk ms'],
-    levels.map((r) => [r.mode, r.requests, r.totalTokensPerSec, r.totalTokensPerSec / single(r.mode), r.slowestTokensPerSec, r.worstFirstChunkMs]),
+    ['loop', 'requests', 'total tok/s', 'vs 1 request', 'slowest request tok/s (25 = real time)', 'admission estimate tok/s', 'worst first chunk ms'],
+    levels.map((r) => [
+      r.mode,
+      r.requests,
+      r.totalTokensPerSec,
+      r.totalTokensPerSec / single(r.mode),
+      r.slowestTokensPerSec,
+      r.estimatedTokensPerSec,
+      r.worstFirstChunkMs,
+    ]),
   );
 }
 

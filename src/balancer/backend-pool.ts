@@ -78,6 +78,7 @@ function parseReport(body: unknown): HealthReport | undefined {
     activeRequests: num(r.activeRequests),
     queuedRequests: num(r.queuedRequests),
     capacity: Math.max(1, num(r.capacity)),
+    remainingCapacity: typeof r.remainingCapacity === 'number' && Number.isFinite(r.remainingCapacity) ? Math.max(0, r.remainingCapacity) : null,
     sessions: num(r.sessions),
     ...(typeof r.engine === 'string' ? { engine: r.engine } : {}),
   };
@@ -127,6 +128,7 @@ export function createBackendPool(options: BackendPoolOptions, logger: Logger): 
     backend.activeRequests = report.activeRequests;
     backend.queuedRequests = report.queuedRequests;
     backend.capacity = report.capacity;
+    backend.remainingCapacity = report.remainingCapacity;
     backend.pinnedSinceReport = 0;
     const reported: Backend['state'] = report.status === 'ok' ? 'up' : report.status === 'draining' ? 'draining' : 'loading';
     // A down backend must pass `rise` checks in a row before it is trusted again; other changes apply at once.

@@ -7,6 +7,8 @@ export interface HealthReport {
   activeRequests: number;
   queuedRequests: number;
   capacity: number;
+  /** Real-time requests it can still start; null when it reports none. */
+  remainingCapacity: number | null;
   sessions: number;
   engine?: string;
 }
@@ -37,6 +39,7 @@ export class BackendRecord implements Backend {
   activeRequests = 0;
   queuedRequests = 0;
   capacity = 1;
+  remainingCapacity: number | null = null;
   pinnedSinceReport = 0;
   sessions = 0;
   opening = 0;

@@ -1,5 +1,6 @@
 import { VERSION } from '../version.js';
 import type { Backend, PoolTotals } from './backend-pool.js';
+import { realTimeRoom } from './pick-backend.js';
 
 /** `/lb-stats` body: per backend and totals. */
 export interface LbStats {
@@ -27,6 +28,8 @@ export interface LbStats {
     state: Backend['state'];
     sessions: number;
     loadScore: number;
+    /** Real-time requests it can still take: its reported remaining capacity less sessions pinned since; null: not reported. */
+    remainingCapacity: number | null;
     requests: number;
     errorsByCode: Record<string, number>;
     clientErrorsByCode: Record<string, number>;
@@ -73,6 +76,7 @@ export function describeStats(state: {
       state: b.state,
       sessions: b.sessions,
       loadScore: Math.round(b.loadScore * 1000) / 1000,
+      remainingCapacity: realTimeRoom(b) ?? null,
       requests: b.requests,
       errorsByCode: { ...b.errorsByCode },
       clientErrorsByCode: { ...b.clientErrorsByCode },
@@ -92,12 +96,12 @@ export function formatStatsText(stats: LbStats): string {
     `balancer ${stats.status}  backends ${stats.healthyBackends}/${stats.totalBackends} healthy  sessions ${stats.sessions}  uptime ${stats.uptimeSec}s  v${stats.version}`,
     `totals: requests ${stats.totals.requests}  frames ${stats.totals.framesRelayed}  MB ${(stats.totals.bytesRelayed / 1e6).toFixed(1)}  failovers ${stats.totals.failovers}  errors ${stats.totals.errors}`,
     '',
-    `${'backend'.padEnd(28)} ${'state'.padEnd(8)} ${'sess'.padStart(5)} ${'load'.padStart(6)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'hc ms'.padStart(6)} ${'MB'.padStart(8)}  last error`,
+    `${'backend'.padEnd(28)} ${'state'.padEnd(8)} ${'sess'.padStart(5)} ${'load'.padStart(6)} ${'room'.padStart(5)} ${'reqs'.padStart(7)} ${'errors'.padStart(6)} ${'hc ms'.padStart(6)} ${'MB'.padStart(8)}  last error`,
   ];
   for (const b of stats.backends) {
     const errors = Object.values(b.errorsByCode).reduce((n, c) => n + c, 0);
     lines.push(
-      `${b.url.padEnd(28)} ${b.state.padEnd(8)} ${String(b.sessions).padStart(5)} ${b.loadScore.toFixed(2).padStart(6)} ${String(b.requests).padStart(7)} ` +
+      `${b.url.padEnd(28)} ${b.state.padEnd(8)} ${String(b.sessions).padStart(5)} ${b.loadScore.toFixed(2).padStart(6)} ${String(b.remainingCapacity ?? '-').padStart(5)} ${String(b.requests).padStart(7)} ` +
         `${String(errors).padStart(6)} ${(b.healthLatencyMs?.toFixed(1) ?? '-').padStart(6)} ${(b.bytesRelayed / 1e6).toFixed(1).padStart(8)}  ${b.lastError?.message ?? ''}`,
     );
   }

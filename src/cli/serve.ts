@@ -22,6 +22,7 @@ export function engineSpecFor(config: WorkerConfig): EngineSpec {
     fusedCacheDir: config.fusedCacheDir,
     maxBatchRequests: config.maxBatch,
     admitTokensPerSec: config.admitTokensPerSec,
+    measureCapacity: config.measureCapacity === 'startup',
     chunking: {
       firstChunkTokens: config.firstChunkTokens,
       chunkTokens: config.chunkTokens,

@@ -72,6 +72,15 @@ export const WORKER_SETTINGS = {
     description:
       'With the fused decode graph, admit another request only while every running one keeps this many speech tokens/s (25 = real time), else SERVER_BUSY (retryable); 0 admits all; -1: 25 on a GPU, 0 on CPU.',
   },
+  measureCapacity: {
+    flag: 'measure-capacity',
+    env: 'CHATTERBOX_MEASURE_CAPACITY',
+    kind: 'enum',
+    default: 'off',
+    choices: ['off', 'startup'],
+    description:
+      'startup: before serving, run a few short batched generations so admission knows the token rate at each batch size from the first request (slower start); off: learn it from real requests.',
+  },
   voicesDir: {
     flag: 'voices-dir',
     env: 'CHATTERBOX_VOICES_DIR',
@@ -178,6 +187,16 @@ export const WORKER_SETTINGS = {
     min: 0,
     max: 100_000,
     description: 'Requests waiting for a generation slot; more are refused with SERVER_BUSY.',
+  },
+  capacityWaitMs: {
+    flag: 'capacity-wait-ms',
+    env: 'CHATTERBOX_CAPACITY_WAIT_MS',
+    kind: 'int',
+    default: 2000,
+    min: 0,
+    max: 600_000,
+    description:
+      'How long a request waits, in ms, when starting it would push running ones below --admit-tokens-per-sec (a slot being free); then SERVER_BUSY (retryable). 0 refuses at once.',
   },
   idleTimeoutSec: {
     flag: 'idle-timeout',

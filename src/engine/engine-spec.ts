@@ -18,6 +18,8 @@ export type EngineSpec =
       maxBatchRequests?: number;
       /** Tokens/s every running request must keep for another to be admitted; 0 admits all; -1 or absent: 25 on a GPU, 0 on CPU. */
       admitTokensPerSec?: number;
+      /** Measure the fused batch's token rates at start-up (a few short batched generations) instead of only learning them. */
+      measureCapacity?: boolean;
       /** Streaming chunk sizes; defaults from DEFAULT_CHUNKING for any left out. */
       chunking?: Partial<{ firstChunkTokens: number; chunkTokens: number; contextTokens: number; crossfadeMs: number; lookaheadTokens: number }>;
     };

@@ -1,4 +1,5 @@
 import type { ParamInfo, SynthesisParams } from '../protocol/messages.js';
+import type { EngineCapacity } from './engine-capacity.js';
 
 /** One piece of synthesized speech: mono float samples in [-1, 1] at the engine's sample rate. */
 export interface AudioChunk {
@@ -40,4 +41,6 @@ export interface Engine {
   readonly info: EngineInfo;
   synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncIterable<AudioChunk>;
   close(): Promise<void>;
+  /** Batching engines only: calls `listener` with the throughput estimate each time a measured run changes it. */
+  watchCapacity?(listener: (capacity: EngineCapacity) => void): void;
 }

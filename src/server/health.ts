@@ -18,6 +18,17 @@ export interface WorkerHealth {
   pausedRequests: number;
   /** Generation slots; activeRequests never exceeds it. */
   capacity: number;
+  /**
+   * More requests that could start now with every running one staying at the engine's minimum rate (real time); null
+   * when there is no such estimate (an engine that does not batch, no decode run measured yet, or admission by rate off).
+   */
+  remainingCapacity: number | null;
+  /** What remainingCapacity came from: the rate bar, each request's learned tokens/s by batch size, and with one more. */
+  capacityEstimate: {
+    minTokensPerSec: number;
+    nextRequestTokensPerSec: number | null;
+    tokensPerSecByBatch: Record<string, number>;
+  } | null;
   /** (active + queued) / capacity: 0 idle, 1 every slot busy, above 1 requests are waiting. */
   loadScore: number;
   uptimeSec: number;
@@ -55,11 +66,24 @@ export function describeHealth(state: {
     queuedRequests: admission.queued,
     pausedRequests: admission.paused,
     capacity: admission.maxActive,
+    remainingCapacity: admission.remaining,
+    capacityEstimate: describeEstimate(admission.estimate),
     loadScore: Math.round(((admission.active + admission.queued) / admission.maxActive) * 1000) / 1000,
     uptimeSec: Math.round((Date.now() - state.startedAtMs) / 1000),
     version: VERSION,
     ...(state.full ? { pid: process.pid } : {}),
     transport: state.transport,
+  };
+}
+
+const round1 = (x: number) => Math.round(x * 10) / 10;
+
+function describeEstimate(estimate: Admission['estimate']): WorkerHealth['capacityEstimate'] {
+  if (!estimate) return null;
+  return {
+    minTokensPerSec: estimate.capacity.minTokensPerSec,
+    nextRequestTokensPerSec: estimate.nextRequestTokensPerSec === null ? null : round1(estimate.nextRequestTokensPerSec),
+    tokensPerSecByBatch: Object.fromEntries(estimate.capacity.tokensPerSecByBatch.map(([requests, rate]) => [String(requests), round1(rate)])),
   };
 }
 

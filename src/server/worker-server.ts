@@ -26,6 +26,8 @@ export interface WorkerServerOptions extends SessionLimits, Partial<Omit<AccessS
   maxConnections: number;
   maxActiveSyntheses: number;
   maxQueuedRequests: number;
+  /** Longest wait (ms) of a request the engine's real-time capacity holds back; DEFAULT_CAPACITY_WAIT_MS when absent. */
+  capacityWaitMs?: number;
   idleTimeoutSec: number;
   /** Most bytes one WebSocket may leave unread before it is closed with CLIENT_TOO_SLOW. */
   maxSendBufferBytes: number;
@@ -53,7 +55,13 @@ export interface WorkerServer {
 export async function createWorkerServer(options: WorkerServerOptions, engine: HostedEngine, logger: Logger): Promise<WorkerServer> {
   const startedAtMs = Date.now();
   const access = createAccessPolicy(options);
-  const admission = createAdmission({ maxActive: options.maxActiveSyntheses, maxQueued: options.maxQueuedRequests });
+  const admission = createAdmission({
+    maxActive: options.maxActiveSyntheses,
+    maxQueued: options.maxQueuedRequests,
+    capacity: () => engine.capacity,
+    ...(options.capacityWaitMs === undefined ? {} : { capacityWaitMs: options.capacityWaitMs }),
+  });
+  engine.onCapacityChange(() => admission.recheck());
   const metrics = createWorkerMetrics({ active: () => admission.active, queued: () => admission.queued, engineRestarts: () => engine.restarts });
   let draining = false;
   let sessionCount = 0;

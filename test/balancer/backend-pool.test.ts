@@ -189,9 +189,29 @@ describe('backend pool: active checks', () => {
     const [b0, b1] = p.backends;
     assert.equal(b0!.loadScore, 1);
     assert.equal(b1!.loadScore, 0.25);
-    assert.deepEqual(b0!.report, { status: 'ok', activeRequests: 3, queuedRequests: 1, capacity: 4, sessions: 7, engine: 'flite' });
+    assert.deepEqual(b0!.report, { status: 'ok', activeRequests: 3, queuedRequests: 1, capacity: 4, remainingCapacity: null, sessions: 7, engine: 'flite' });
     assert.ok(b0!.healthLatencyMs !== undefined && b0!.healthLatencyMs >= 0);
     assert.equal(p.pick(), b1);
+  });
+
+  it('copies the reported remaining real-time capacity and prefers the backend with room over a less loaded one', async (t) => {
+    const full = await fakeWorker(t, {
+      status: 200,
+      body: { status: 'ok', activeRequests: 1, queuedRequests: 0, capacity: 8, remainingCapacity: 0, sessions: 1 },
+    });
+    const room = await fakeWorker(t, {
+      status: 200,
+      body: { status: 'ok', activeRequests: 3, queuedRequests: 0, capacity: 8, remainingCapacity: 2, sessions: 3 },
+    });
+    const p = pool(t, [full.url, room.url]);
+    await p.checkAll();
+    assert.deepEqual(
+      p.backends.map((b) => b.remainingCapacity),
+      [0, 2],
+    );
+    assert.equal(p.pick(), p.backends[1]);
+    assert.equal(p.pick(), p.backends[1], 'one pinned session leaves room for one more');
+    assert.equal(p.pick(), p.backends[0], 'two pinned use the room up: least loaded again');
   });
 
   it('regression: a slow worker is never checked twice at once, even when the timeout outlasts the interval', async (t) => {

@@ -76,13 +76,15 @@ describe('describeStats', () => {
     const fresh = backend(0, { state: 'down' });
     const seen = backend(1, { sessions: 2, activeRequests: 1, queuedRequests: 0, capacity: 3, pinnedSinceReport: 1, healthLatencyMs: 1.5 });
     seen.lastError = { message: 'connection dropped (1006)', at: '2025-01-01T00:00:00.000Z' };
-    seen.report = { status: 'ok', activeRequests: 1, queuedRequests: 0, capacity: 3, sessions: 4 };
+    seen.report = { status: 'ok', activeRequests: 1, queuedRequests: 0, capacity: 3, remainingCapacity: 2, sessions: 4 };
+    seen.remainingCapacity = 2;
     const s = stats([fresh, seen]);
     assert.deepEqual(s.backends[0], {
       url: 'ws://10.0.0.1:6093',
       state: 'down',
       sessions: 0,
       loadScore: 0,
+      remainingCapacity: null,
       requests: 0,
       errorsByCode: {},
       clientErrorsByCode: {},
@@ -97,6 +99,7 @@ describe('describeStats', () => {
     assert.equal(s.backends[1]!.lastError?.message, 'connection dropped (1006)');
     assert.equal(s.backends[1]!.reported?.sessions, 4);
     assert.equal(s.backends[1]!.healthLatencyMs, 1.5);
+    assert.equal(s.backends[1]!.remainingCapacity, 1, 'the 2 real-time requests it reported, less the session pinned since');
   });
 
   it('copies the error counts, so the answer does not change under the reader', () => {
@@ -114,7 +117,7 @@ describe('describeStats', () => {
 
 describe('formatStatsText', () => {
   it('renders a header, the totals and one line per backend', () => {
-    const a = backend(0, { requests: 12, bytesRelayed: 2_500_000, sessions: 3 });
+    const a = backend(0, { requests: 12, bytesRelayed: 2_500_000, sessions: 3, remainingCapacity: 4 });
     const b = backend(1, { state: 'down' });
     b.lastError = { message: '/health timed out after 1000 ms', at: '2025-01-01T00:00:00.000Z' };
     countError(b, 'BACKEND_LOST');
@@ -123,7 +126,7 @@ describe('formatStatsText', () => {
     assert.match(lines[0]!, /^balancer degraded {2}backends 1\/2 healthy {2}sessions 3 /);
     assert.match(lines[1]!, /^totals: requests 12 {2}frames 0 {2}MB 2\.5 {2}failovers 0 {2}errors 1$/);
     assert.equal(lines.length, 6, 'header, totals, blank, column names, two backends');
-    assert.match(lines[4]!, /^ws:\/\/10\.0\.0\.1:6093 +up +3 +0\.00 +12 +0 +- +2\.5 *$/);
-    assert.match(lines[5]!, /^ws:\/\/10\.0\.0\.2:6093 +down .* 1 .*\/health timed out after 1000 ms$/);
+    assert.match(lines[4]!, /^ws:\/\/10\.0\.0\.1:6093 +up +3 +0\.00 +4 +12 +0 +- +2\.5 *$/);
+    assert.match(lines[5]!, /^ws:\/\/10\.0\.0\.2:6093 +down .* - .* 1 .*\/health timed out after 1000 ms$/);
   });
 });

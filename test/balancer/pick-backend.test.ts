@@ -57,6 +57,33 @@ describe('pickBackend', () => {
     { name: 'ties go to fewer open sessions', backends: [{ sessions: 3 }, { sessions: 1 }, { sessions: 2 }], pick: 1 },
     { name: 'fewer sessions does not beat a lower score', backends: [{ sessions: 9 }, { sessions: 0, activeRequests: 1 }], pick: 0 },
     { name: 'full ties go to the lower index', backends: [{ sessions: 2 }, { sessions: 2 }, { sessions: 2 }], pick: 0 },
+    { name: 'real-time room beats a lower load score', backends: [{ remainingCapacity: 0 }, { activeRequests: 3, remainingCapacity: 1 }], pick: 1 },
+    { name: 'a backend that reports no capacity ranks between room and none left', backends: [{ remainingCapacity: 0 }, { activeRequests: 5 }], pick: 1 },
+    { name: 'room beats a backend that reports no capacity', backends: [{ remainingCapacity: null }, { activeRequests: 5, remainingCapacity: 2 }], pick: 1 },
+    {
+      name: 'sessions pinned since the report use up its room',
+      backends: [
+        { remainingCapacity: 2, pinnedSinceReport: 2 },
+        { activeRequests: 4, remainingCapacity: 1 },
+      ],
+      pick: 1,
+    },
+    {
+      name: 'with room on both, the lower load score wins',
+      backends: [
+        { activeRequests: 2, remainingCapacity: 6 },
+        { activeRequests: 1, remainingCapacity: 1 },
+      ],
+      pick: 1,
+    },
+    {
+      name: 'with no room anywhere, the lower load score wins',
+      backends: [
+        { activeRequests: 2, remainingCapacity: 0 },
+        { activeRequests: 1, remainingCapacity: 0 },
+      ],
+      pick: 1,
+    },
     { name: 'an excluded backend is skipped', backends: [{}, { activeRequests: 1 }, { activeRequests: 2 }], exclude: [0], pick: 1 },
     { name: 'several excluded', backends: [{}, { activeRequests: 1 }, { activeRequests: 2 }], exclude: [0, 1], pick: 2 },
     { name: 'all excluded → undefined', backends: [{}, {}], exclude: [0, 1], pick: undefined },

@@ -4,6 +4,7 @@ import type { EngineSpec } from '../engine-spec.js';
 import { splitSentences, type TextPiece } from '../text/split-sentences.js';
 import { loadChatterboxModel } from './chatterbox-model.js';
 import { generateSpeechTokens } from './generate-tokens.js';
+import { measureCapacity } from './measure-capacity.js';
 import { normalizeText } from './normalize-text.js';
 import { chatterboxParamInfo, toSamplerParams } from './sampler-params.js';
 import { createRandomSeed } from './seeded-random.js';
@@ -34,6 +35,10 @@ function withSeamContext(options: ChunkingOptions): ChunkingOptions {
   return { ...options, contextTokens: Math.max(options.contextTokens, minimum) };
 }
 
+/** What the optional start-up measurement speaks: long enough that the model does not stop within a few runs. */
+const MEASUREMENT_TEXT =
+  'This sentence only measures how fast the worker speaks when several listeners share it, so it goes on for a while, with a few clauses, and a few more words.';
+
 type ChatterboxSpec = Extract<EngineSpec, { kind: 'chatterbox' }>;
 
 /** The Chatterbox engine: loads and checks the model, encodes the default voice, then streams 24 kHz audio. */
@@ -59,6 +64,24 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
   // Fused runs end where a chunk is due (the first one also needs its look-ahead tokens), so runs never delay audio.
   const stepsPerRun = { first: chunking.firstChunkTokens + chunking.lookaheadTokens, next: chunking.chunkTokens };
   const params = chatterboxParamInfo(model.variant, model.generationDefaults);
+  if (spec.measureCapacity && model.batcher) {
+    const defaults = Object.fromEntries(Object.entries(params).map(([name, info]) => [name, info.default]));
+    const language = model.tokenizer.languages.includes('en') ? 'en' : model.tokenizer.languages[0]!;
+    await measureCapacity(
+      model,
+      {
+        text: model.tokenizer.encode(normalizeText(MEASUREMENT_TEXT), language),
+        voice: await voices.get(voices.defaultVoice),
+        exaggeration: defaults['exaggeration'] ?? 0.5,
+        cfgWeight: defaults['cfg_weight'] ?? 0,
+        sampler: toSamplerParams(defaults),
+        seed: 1,
+        maxNewTokens: 0,
+        stepsPerRun,
+      },
+      spec.maxBatchRequests ?? 8,
+    );
+  }
   const info: EngineInfo = {
     name: 'chatterbox',
     sampleRateHz: MODEL_SAMPLE_RATE_HZ,
@@ -109,6 +132,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
           seed: (seed + index * 0x9e3779b9) >>> 0 || 1,
           maxNewTokens: p.max_new_tokens ?? 1000,
           stepsPerRun,
+          admitted: index > 0,
         },
         signal,
       );
@@ -125,9 +149,11 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     }
   }
 
+  const batcher = model.batcher;
   return {
     info,
     synthesize,
+    ...(batcher ? { watchCapacity: (listener: Parameters<typeof batcher.watchCapacity>[0]) => batcher.watchCapacity(listener) } : {}),
     async close() {
       // ORT throws on releasing a session twice; a second close() is a no-op, as for every engine.
       if (closed) return;

@@ -7,7 +7,7 @@ import { createSession, loadSessions, releaseAll, type LoadedSessions } from '..
 import { checkSignatures, lastDim, tensorType, type GraphSignature } from '../onnx/signature.js';
 import type { DecodeMode, FusedDecoder } from './fused/fused-decoder.js';
 import { loadFusedDecoder } from './fused/fused-decoder.js';
-import { REAL_TIME_TOKENS_PER_SEC } from './fused/batch-capacity.js';
+import { REAL_TIME_TOKENS_PER_SEC } from '../engine-capacity.js';
 import { createFusedBatcher, type FusedBatcher } from './fused/fused-batcher.js';
 import { readModelFile, signatureOfGraph, type GraphProto } from './fused/onnx-proto-io.js';
 import { parseGenerationConfig, type ChatterboxVariant, type GenerationDefaults } from './sampler-params.js';

@@ -24,6 +24,8 @@ export interface GenerationRequest {
   maxNewTokens: number;
   /** Decode steps per run of the fused graph (ignored by the step loop); default DEFAULT_STEPS_PER_RUN. */
   stepsPerRun?: StepsPerRun;
+  /** A later sentence of a request already running: never refused for capacity, which would cut it off mid-speech. */
+  admitted?: boolean;
 }
 
 /** Batch rows of a request: two with CFG (cond, uncond), one without; Turbo has no CFG. */

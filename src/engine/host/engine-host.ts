@@ -2,6 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../logging/logger.js';
 import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
+import type { EngineCapacity } from '../engine-capacity.js';
 import type { EngineSpec } from '../engine-spec.js';
 import { ChunkStream } from './chunk-stream.js';
 import type { FromEngineThread, ToEngineThread } from './thread-messages.js';
@@ -15,6 +16,10 @@ export interface HostedEngine extends Engine {
   readonly state: 'loading' | 'ready' | 'closed';
   /** Number of times the engine thread died and was restarted. */
   readonly restarts: number;
+  /** The engine's latest throughput estimate (batching engines; undefined before its first run and after a restart). */
+  readonly capacity: EngineCapacity | undefined;
+  /** Calls `listener` after every change of `capacity` (a new estimate, or a restart forgetting it). */
+  onCapacityChange(listener: () => void): void;
 }
 
 /**
@@ -31,6 +36,12 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
   const streams = new Map<number, ChunkStream>();
   let closed: (() => void) | undefined;
   let threadExited = false;
+  let capacity: EngineCapacity | undefined;
+  const capacityListeners: Array<() => void> = [];
+  const setCapacity = (next: EngineCapacity | undefined) => {
+    capacity = next;
+    for (const listener of capacityListeners) listener();
+  };
 
   const send = (message: ToEngineThread) => worker.postMessage(message);
 
@@ -45,6 +56,12 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
       },
       get restarts() {
         return restarts;
+      },
+      get capacity() {
+        return capacity;
+      },
+      onCapacityChange(listener) {
+        capacityListeners.push(listener);
       },
       synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncIterable<AudioChunk> {
         if (state !== 'ready') throw new TtsError('NOT_READY', 'engine is restarting');
@@ -116,6 +133,9 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
           streams.get(message.rid)?.fail(new TtsError(message.code, message.message, { retryable: message.retryable }));
           streams.delete(message.rid);
           break;
+        case 'capacity':
+          setCapacity(message.capacity);
+          break;
         case 'closed':
           void worker.terminate();
           break;
@@ -139,6 +159,8 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
       }
       restarts += 1;
       state = 'loading';
+      // A new thread measures afresh (the crash may have come with a changed device or model).
+      setCapacity(undefined);
       logger.error({ exitCode, restarts, delayMs: restartDelayMs }, 'engine thread died; restarting');
       const timer = setTimeout(spawn, restartDelayMs);
       timer.unref();

@@ -98,6 +98,7 @@ async function main(): Promise<void> {
         break;
     }
   });
+  engine.watchCapacity?.((capacity) => post({ op: 'capacity', capacity }));
   post({ op: 'ready', info: engine.info });
 }
 

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { EngineInfo, SynthesisRequest } from '../engine.js';
+import type { EngineCapacity } from '../engine-capacity.js';
 
 /** Main thread → engine thread. `credit` lets the thread send that many more chunks of a request. */
 export type ToEngineThread =
@@ -15,4 +16,5 @@ export type FromEngineThread =
   | { op: 'chunk'; rid: number; pcm: Float32Array; tokens?: number }
   | { op: 'end'; rid: number }
   | { op: 'error'; rid: number; code: ErrorCode; message: string; retryable: boolean }
+  | { op: 'capacity'; capacity: EngineCapacity }
   | { op: 'closed' };

@@ -11,6 +11,7 @@ import { DEFAULT_STEPS_PER_RUN, rowsOf, type GenerationRequest } from '../genera
 import { embedPrompt, runGraph } from '../prompt-embeds.js';
 import { createRandom } from '../seeded-random.js';
 import { TOKENS } from '../text-tokenizer.js';
+import type { EngineCapacity } from '../../engine-capacity.js';
 import { BatchCapacity } from './batch-capacity.js';
 import { Member } from './batch-member.js';
 import { mergeStates, splitOutputs } from './batch-state.js';
@@ -32,6 +33,10 @@ export interface FusedBatcher {
   readonly active: number;
   /** How many more requests would be admitted now (what /health can report). */
   remainingCapacity(): number;
+  /** The learned throughput estimate, as plain data. */
+  capacity(): EngineCapacity;
+  /** Calls `listener` with a new estimate after every measured decode run. */
+  watchCapacity(listener: (capacity: EngineCapacity) => void): void;
 }
 
 /** A batcher over `fused`; runs never overlap, since they share one session and its threads. */
@@ -261,11 +266,13 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     remainingCapacity() {
       return capacity.remaining(running(), options.maxBatchRequests);
     },
+    capacity: () => capacity.snapshot(),
+    watchCapacity: (listener) => capacity.watch(listener),
     async *generate(request, signal) {
       const { temperature, minP } = request.sampler;
       const rows = rowsOf(model, request);
       const others = running();
-      if (!capacity.admits(others)) {
+      if (!request.admitted && !capacity.admits(others)) {
         const rate = capacity.rateAt(others + 1)?.toFixed(1);
         throw new TtsError('SERVER_BUSY', `worker at capacity: with ${others + 1} requests each would get ${rate} tokens/s, below ${capacity.minTokensPerSec}`);
       }

@@ -157,22 +157,27 @@ describe('admission by capacity on the fused graph', () => {
       const tiny = { dir, model, voices, voice: await voices.get(voices.defaultVoice) };
       const request = { ...generationFor(tiny, REQUESTS[0]!.text, REQUESTS[0]!.params), stepsPerRun: { first: 3, next: 5 } };
       let refusal: unknown;
+      let continued: Promise<number[]> | undefined;
       const running = collect(tiny, request, undefined, (count) => {
-        // After a decode run has been measured: a second request now.
-        if (count === 8)
+        // After a decode run has been measured: a second request now, and a later sentence of an admitted one.
+        if (count === 8) {
           refusal = collect(tiny, request).then(
             () => undefined,
             (err: unknown) => err,
           );
+          continued = collect(tiny, { ...request, admitted: true });
+        }
       });
       const tokens = await running;
       const err = await refusal;
       assert.ok(err instanceof TtsError, `expected a refusal, got ${String(err)}`);
       assert.equal(err.code, 'SERVER_BUSY');
       assert.equal(err.retryable, true);
+      const continuedTokens = await continued;
       assert.equal(model.batcher!.remainingCapacity(), 1);
       const alone = await collect({ ...tiny, model: reference }, request);
       assert.deepEqual(tokens, alone);
+      assert.deepEqual(continuedTokens, alone, 'a later sentence of a running request is never refused');
     } finally {
       await model.release();
       await reference.release();
