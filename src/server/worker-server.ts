@@ -12,6 +12,7 @@ import { guardHttp } from '../transport/access/http-guard.js';
 import { createUpgradeGate } from '../transport/access/upgrade-gate.js';
 import type { TransportChoice } from '../transport/transport.js';
 import { createAdmission } from './admission.js';
+import { attachApiDescriptionRoutes } from './api-description/api-description-routes.js';
 import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
 import { attachOpenAiRoutes } from './openai/openai-routes.js';
@@ -102,6 +103,7 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
     stallTimeoutMs: options.stallTimeoutSec * 1000,
     isAccepting,
   });
+  attachApiDescriptionRoutes(router);
   attachStaticRoutes(router);
 
   const server = await loaded.transport.serve({

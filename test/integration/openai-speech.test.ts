@@ -47,7 +47,7 @@ async function expectedSamples24k(text: string): Promise<number> {
     const samples16k = result.audio.reduce((n, a) => n + a.samples, 0);
     return Math.round((samples16k * 24_000) / 16_000);
   } finally {
-    stream.close();
+    await stream.close();
   }
 }
 

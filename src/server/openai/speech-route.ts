@@ -103,11 +103,12 @@ export function handleSpeech(http: HttpExchange, deps: SpeechRouteDeps): void {
       if (outcome.cancelled) return;
       if (outcome.samples === 0) throw new TtsError('ENGINE_FAILED', 'the engine produced no audio');
       finished = true;
-      send(speech.finish());
+      // The tail is small: it joins the socket's queue and finish() ends the body after it.
+      void send(speech.finish());
       begin();
       if (parsed.sse) {
         const inputChars = [...request.text].length;
-        http.write(
+        void http.write(
           sseEvent({ type: 'speech.audio.done', usage: { input_tokens: inputChars, output_tokens: chunksOut, total_tokens: inputChars + chunksOut } }),
         );
       }
