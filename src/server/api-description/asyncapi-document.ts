@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../protocol/errors.js';
-import { AUDIO_FORMATS, PROTOCOL_VERSION, STREAM_PATH } from '../../protocol/messages.js';
+import { PROTOCOL_VERSION, STREAM_FORMATS, STREAM_PATH } from '../../protocol/messages.js';
 import { VERSION } from '../../version.js';
 
 const id = { type: 'string', minLength: 1, description: 'Client-chosen request id, unique among the connection’s requests in flight.' };
@@ -18,7 +18,12 @@ const messages: Record<string, { summary: string; payload: Record<string, unknow
         voice: { type: 'string' },
         language: { type: 'string', maxLength: 16 },
         params: { type: 'object', additionalProperties: { type: 'number' } },
-        format: { type: 'string', enum: [...AUDIO_FORMATS], default: 's16le' },
+        format: {
+          type: 'string',
+          enum: [...STREAM_FORMATS],
+          default: 's16le',
+          description: 'opus: audio payloads are the pages of one Ogg Opus stream, 24 kHz mono.',
+        },
       },
     },
   },
