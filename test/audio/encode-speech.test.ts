@@ -44,6 +44,18 @@ describe('speech encoders stream every chunk and decode back to the input length
     }
   }
 
+  it('flac is lossless: ffmpeg decodes it to exactly the samples the wav stream carries', async () => {
+    const input = testSignal(24_000, 2.5);
+    const encode = async (format: EncodableFormat) => {
+      const encoder = await createSpeechEncoder(format, 24_000);
+      const parts = [encoder.encode(input.subarray(0, 30_000)), encoder.encode(input.subarray(30_000)), encoder.finish()];
+      return decodeAudio(Buffer.concat(parts)).pcm;
+    };
+    const flac = await encode('flac');
+    assert.equal(flac.byteLength, input.length * 2);
+    assert.ok(flac.equals(await encode('wav')));
+  });
+
   it('an empty stream still decodes as a valid, empty file (wav)', async () => {
     const encoder = await createSpeechEncoder('wav', 24_000);
     const bytes = encoder.finish();

@@ -24,6 +24,8 @@ export interface DecodedAudio {
   channels: number;
   /** Samples decoded, resampled to 24 kHz if the stream has another rate (Opus decodes at 48 kHz). */
   samples24k: number;
+  /** The decoded samples, 24 kHz s16le. */
+  pcm: Buffer;
 }
 
 /** Probes and decodes `bytes`; `rawPcm` says they are headerless 24 kHz s16le. Throws with ffmpeg's words when it cannot. */
@@ -41,7 +43,7 @@ export function decodeAudio(bytes: Uint8Array, options: { rawPcm?: boolean } = {
     const pcm = execFileSync('ffmpeg', ['-v', 'error', ...input, '-f', 's16le', '-ac', '1', '-ar', '24000', '-'], { maxBuffer: 1 << 28 });
     const stream = probe.streams[0];
     if (!stream) throw new Error('ffprobe found no audio stream');
-    return { formatName: probe.format.format_name, codecName: stream.codec_name, channels: stream.channels, samples24k: pcm.byteLength / 2 };
+    return { formatName: probe.format.format_name, codecName: stream.codec_name, channels: stream.channels, samples24k: pcm.byteLength / 2, pcm };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

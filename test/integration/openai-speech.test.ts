@@ -122,6 +122,37 @@ describe('first bytes leave before the utterance is done', () => {
   }
 });
 
+describe('request fields', () => {
+  it('speed reaches the engine as params.speed: half speed is more than twice as long as double speed', async () => {
+    const speak = async (speed: number) => {
+      const response = await client(workers[0]!.httpUrl).audio.speech.create({
+        model: 'tts-1',
+        input: SENTENCE,
+        voice: 'alloy',
+        response_format: 'pcm',
+        speed,
+      });
+      return (await readStreamed(response.body!)).bytes.byteLength;
+    };
+    const [slow, fast] = [await speak(0.5), await speak(2)];
+    assert.ok(slow > 2 * fast, `${slow} vs ${fast} bytes`);
+  });
+
+  it('fields this server does not use (instructions, unknown extras) are accepted; an engine voice is used by name', async () => {
+    const named = await postJson(`${workers[0]!.httpUrl}/v1/audio/speech`, {
+      input: SENTENCE,
+      voice: 'awb',
+      response_format: 'pcm',
+      instructions: 'Cheerful.',
+      user: 'u1',
+    });
+    const aliased = await postJson(`${workers[0]!.httpUrl}/v1/audio/speech`, { input: SENTENCE, voice: 'alloy', response_format: 'pcm' });
+    assert.equal(named.status, 200, named.body.toString());
+    assert.equal(aliased.status, 200);
+    assert.notDeepEqual(named.body, aliased.body, 'awb is not the default voice');
+  });
+});
+
 describe('GET /v1/audio/voices and /v1/models', () => {
   it('lists the engine voices and the OpenAI names that stand for the default voice', async () => {
     const body = jsonOf<{ voices: { id: string; alias_of?: string }[]; default: string }>(await httpRequest(`${workers[0]!.httpUrl}/v1/audio/voices`));
