@@ -5,6 +5,7 @@ import { createBalancerServer, type BalancerServer } from '../../src/balancer/ba
 import { parseBalancerConfig } from '../../src/config/balancer-config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { httpRequest, jsonOf, postJson, type HttpResult } from '../helpers/http.js';
+import { RawStream } from '../helpers/raw-stream.js';
 import { testTransport } from '../helpers/transport.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
@@ -72,7 +73,21 @@ describe('GET /openapi.json and /asyncapi.json', () => {
     assert.equal(doc.asyncapi, '3.0.0');
     assert.equal(doc.channels.stream.address, '/v1/stream');
     assert.deepEqual(Object.keys(doc.channels.stream.messages).sort(), ['audio', 'cancel', 'done', 'error', 'ready', 'start']);
-    for (const [name, message] of Object.entries(doc.channels.stream.messages)) assert.ok(ajv.compile(message.payload as object), name);
+    const validators = Object.fromEntries(Object.entries(doc.channels.stream.messages).map(([name, m]) => [name, ajv.compile(m.payload as object)]));
+    // Live frames of every JSON-shaped kind validate against their payload schemas (audio carries binary).
+    const stream = await RawStream.open(worker.wsUrl);
+    try {
+      const done = await stream.speak('a', 'Hello.');
+      const failed = await stream.speak('b', '   ');
+      for (const frame of [stream.ready, done.end, failed.end]) {
+        const validate = validators[frame.type]!;
+        assert.ok(validate(frame), `${frame.type}: ${ajv.errorsText(validate.errors)}`);
+      }
+      assert.equal(validators.start!({ type: 'start', id: 'x', text: 'Hi.', format: 'opus' }), true);
+      assert.equal(validators.start!({ type: 'start', id: 'x', text: 'Hi.', format: 'mp3' }), false);
+    } finally {
+      await stream.close();
+    }
   });
 });
 
