@@ -1,4 +1,5 @@
 import { benchBalancer } from './balancer-bench.js';
+import { benchEncoders } from './encoder-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchSeams } from './seam-bench.js';
 import { benchTempo } from './tempo-bench.js';
@@ -17,6 +18,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   tempo: benchTempo,
   transport: benchTransport,
   throughput: benchThroughput,
+  encoders: benchEncoders,
 };
 
 const only = process.argv.slice(2);

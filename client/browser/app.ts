@@ -6,6 +6,8 @@ import { createLiveView, phaseAfter, type Phase, type Utterance } from './live-v
 import { createParamsForm, type ParamsForm } from './params-form.js';
 import { createPlayer, DEFAULT_PLAYER_TIMING, type Player } from './player.js';
 import type { PlayerReport } from './player-protocol.js';
+import { encodeS16le } from '../../src/audio/pcm.js';
+import { canDecodeOpusAt, createOpusStreamDecoder, type OpusStreamDecoder } from './opus-stream-decoder.js';
 import { createRecording } from './recording.js';
 import { toFloat32, type BrowserTtsClient, type ReadyMessage } from './tts-browser-client.js';
 
@@ -17,6 +19,7 @@ const ui = {
   text: element<HTMLTextAreaElement>('text'),
   charCount: element('char-count'),
   voice: element<HTMLSelectElement>('voice'),
+  format: element<HTMLSelectElement>('format'),
   language: element<HTMLSelectElement>('language'),
   languageField: element<HTMLElement>('language-field'),
   prebuffer: element<HTMLInputElement>('prebuffer'),
@@ -37,6 +40,8 @@ let connecting: Promise<BrowserTtsClient> | undefined;
 let params: ParamsForm | undefined;
 let player: Promise<Player> | undefined;
 let current: Utterance | undefined;
+/** The Opus decoder of each utterance that asked for `opus`. */
+const opusDecoders = new WeakMap<Utterance, OpusStreamDecoder>();
 /** Counts presses of Speak, so a press that is still connecting knows when a later one replaced it. */
 let presses = 0;
 let phase: Phase = 'idle';
@@ -177,14 +182,17 @@ async function consume(u: Utterance): Promise<void> {
     for await (const chunk of u.stream) {
       // After Stop or a newer Speak the request is being cancelled: read on until it ends, but play nothing.
       if (u !== current || u.stopped) continue;
-      const samples = toFloat32(chunk);
-      u.recording.add(chunk.pcm);
+      const opus = opusDecoders.get(u);
+      const samples = opus ? await opus.decode(chunk.pcm) : toFloat32(chunk);
+      if (samples.length === 0) continue;
+      u.recording.add(opus ? encodeS16le(samples) : chunk.pcm);
       u.chunks += 1;
       view.waveform.append(samples);
       u.player.push(u.token, samples);
       render(u);
     }
     u.done = await u.stream.done;
+    opusDecoders.get(u)?.free();
     u.received = true;
     if (u !== current) return;
     u.player.end(u.token);
@@ -224,6 +232,7 @@ async function speak(): Promise<void> {
     return;
   }
   if (press !== presses) return;
+  const opus = ui.format.value === 'opus' && canDecodeOpusAt(opened.ready.sampleRate);
   const u: Utterance = {
     token: audio.begin(),
     player: audio,
@@ -231,6 +240,7 @@ async function speak(): Promise<void> {
       voice: ui.voice.value || undefined,
       language: ui.languageField.hidden ? undefined : ui.language.value || undefined,
       params: params?.values(),
+      ...(opus ? { format: 'opus' as const } : {}),
     }),
     recording: createRecording(opened.ready.sampleRate),
     clickedAtMs,
@@ -244,6 +254,7 @@ async function speak(): Promise<void> {
     stopped: false,
     drained: false,
   };
+  if (opus && canDecodeOpusAt(opened.ready.sampleRate)) opusDecoders.set(u, createOpusStreamDecoder(opened.ready.sampleRate));
   current = u;
   view.waveform.reset(opened.ready.sampleRate);
   setPhase('waiting');

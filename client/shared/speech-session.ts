@@ -3,12 +3,12 @@
 // the browser bundle includes it (client/browser/tsconfig.json checks it without Node types).
 import { decodeServerMessage, encodeFrame } from '../../src/protocol/codec.js';
 import { TtsError, isErrorCode } from '../../src/protocol/errors.js';
-import type { AudioFormat, DoneMessage, ErrorMessage, ServerMessage, SynthesisParams } from '../../src/protocol/messages.js';
+import type { DoneMessage, ErrorMessage, ServerMessage, StreamFormat, SynthesisParams } from '../../src/protocol/messages.js';
 
 /** One audio frame as the client hands it out. */
 export interface SpeechChunk {
   seq: number;
-  /** Raw samples in the request's format (s16le unless asked otherwise). */
+  /** Raw samples in the request's format (s16le unless asked otherwise); with `opus`, the next Ogg Opus pages. */
   pcm: Uint8Array;
   samples: number;
 }
@@ -19,7 +19,8 @@ export interface SpeakOptions {
   /** Language code for multilingual models; one of `ready.languages`. */
   language?: string;
   params?: SynthesisParams;
-  format?: AudioFormat;
+  /** Sample format, or `opus` for the pages of one Ogg Opus stream. */
+  format?: StreamFormat;
   /** Request id; a unique one is made when absent. */
   id?: string;
   /** Aborting it cancels the request. */

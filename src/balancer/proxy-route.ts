@@ -2,6 +2,7 @@ import { request as httpRequest, validateHeaderValue, Agent, type ClientRequest,
 import type { Logger } from '../logging/logger.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
 import { sendError, type HttpExchange } from '../transport/http-exchange.js';
+import { isOpenAiPath, sendOpenAiError } from '../transport/openai-error.js';
 import type { Backend, BackendPool } from './backend-pool.js';
 import { isUnreachable } from './backend-record.js';
 import { Deadline } from './deadline.js';
@@ -18,6 +19,11 @@ const PASSED_HEADERS = [
   'last-modified',
   'content-encoding',
 ];
+
+/** Paths whose requests run a synthesis on the worker, counted in the backend's request total. */
+function isSynthesisPath(path: string): boolean {
+  return path === '/v1/tts' || path === '/v1/audio/speech';
+}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
@@ -106,7 +112,7 @@ export function proxyToWorker(
         try {
           upstream = await forward(backend, { method, path, headers, body: payload, progressTimeoutMs: deps.progressTimeoutMs });
           servedBy = backend;
-          if (path.startsWith('/v1/tts')) deps.pool.requestStarted(backend);
+          if (isSynthesisPath(http.path)) deps.pool.requestStarted(backend);
         } catch (err) {
           if (err instanceof TtsError) throw err;
           // Only the worker's own failures count against it; a reset may be one dropped connection, so it is checked.
@@ -116,7 +122,7 @@ export function proxyToWorker(
       }
     } catch (err) {
       const error = toTtsError(err);
-      sendError(http, error, error.retryable ? { 'retry-after': '1' } : {});
+      (isOpenAiPath(http.path) ? sendOpenAiError : sendError)(http, error, error.retryable ? { 'retry-after': '1' } : {});
       return;
     }
     const response = upstream;

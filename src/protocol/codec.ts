@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { TtsError } from './errors.js';
-import { AUDIO_FORMATS, type AudioFormat, type ClientMessage, type ServerMessage, type SynthesisParams } from './messages.js';
+import { STREAM_FORMATS, type StreamFormat, type ClientMessage, type ServerMessage, type SynthesisParams } from './messages.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
 
@@ -78,8 +78,8 @@ export function isLanguage(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= 16;
 }
 
-function isAudioFormat(value: unknown): value is AudioFormat {
-  return (AUDIO_FORMATS as readonly unknown[]).includes(value);
+function isStreamFormat(value: unknown): value is StreamFormat {
+  return (STREAM_FORMATS as readonly unknown[]).includes(value);
 }
 
 /**
@@ -94,8 +94,8 @@ export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
       if (typeof frame.text !== 'string') fail("'text' must be a string");
       if (frame.voice !== undefined && typeof frame.voice !== 'string') fail("'voice' must be a string");
       if (frame.language !== undefined && !isLanguage(frame.language)) fail("'language' must be a language code such as 'en'");
-      if (frame.format !== undefined && !isAudioFormat(frame.format)) {
-        fail(`'format' must be one of ${AUDIO_FORMATS.join(', ')}`);
+      if (frame.format !== undefined && !isStreamFormat(frame.format)) {
+        fail(`'format' must be one of ${STREAM_FORMATS.join(', ')}`);
       }
       const message: ClientMessage = { type: 'start', id, text: frame.text };
       if (frame.voice !== undefined) message.voice = frame.voice;

@@ -10,6 +10,13 @@ export const STREAM_PATH = '/v1/stream';
 export const AUDIO_FORMATS = ['s16le', 'f32le'] as const;
 export type AudioFormat = (typeof AUDIO_FORMATS)[number];
 
+/**
+ * What `start.format` may ask for on the WebSocket: a sample format, or `opus`, where the `audio` payloads are the
+ * pages of one Ogg Opus stream (24 kHz mono) in seq order, for clients on slow links.
+ */
+export const STREAM_FORMATS = [...AUDIO_FORMATS, 'opus'] as const;
+export type StreamFormat = (typeof STREAM_FORMATS)[number];
+
 /** Engine parameters by name (e.g. `temperature`, `seed`, `speed`); each engine declares its own ranges. */
 export type SynthesisParams = Record<string, number>;
 
@@ -25,7 +32,7 @@ export interface StartMessage {
   /** Language code for multilingual models, e.g. 'fr'; one of `ready.languages`. */
   language?: string;
   params?: SynthesisParams;
-  format?: AudioFormat;
+  format?: StreamFormat;
 }
 
 export interface CancelMessage {
@@ -63,8 +70,9 @@ export interface AudioMessage {
   id: string;
   /** 0, 1, 2, … per request, with no gap: a gap or repeat means loss or duplication. */
   seq: number;
-  /** Raw mono samples in the request's format. */
+  /** Raw mono samples in the request's format; with format `opus`, the next bytes of its Ogg Opus stream. */
   pcm: Uint8Array;
+  /** Samples (at `ready.sampleRate`) this frame carries; with `opus`, those fed to the encoder since the last frame. */
   samples: number;
 }
 

@@ -1,3 +1,5 @@
+import { createSpeechEncoder } from '../audio/encode/create-speech-encoder.js';
+import type { SpeechEncoder } from '../audio/encode/speech-encoder.js';
 import type { Engine } from '../engine/engine.js';
 import { resolveRequest } from '../engine/resolve-request.js';
 import { throttleLog, type LogThrottle } from '../logging/log-throttle.js';
@@ -112,29 +114,47 @@ export class StreamSession implements SessionHandler {
     const { id } = message;
     const log = this.deps.logger.child({ requestId: id });
     log.debug({ textChars: request.text.length, voice: request.voice }, 'request started');
+    // With `opus` every chunk goes through one Ogg Opus encoder; frames carry its pages, numbered here, since a chunk
+    // too short for a whole Opus frame yields no bytes and gets no frame.
+    let encoder: SpeechEncoder | undefined;
+    let frames = 0;
+    let samplesSinceFrame = 0;
+    const send = (payload: Uint8Array, samples: number): Promise<void> | undefined => {
+      samplesSinceFrame += samples;
+      if (payload.byteLength === 0) return undefined;
+      this.sendMessage({ type: 'audio', id, seq: frames++, pcm: payload, samples: samplesSinceFrame });
+      samplesSinceFrame = 0;
+      if (this.connection.bufferedBytes() <= this.deps.limits.sendHighWaterBytes) return undefined;
+      return this.connection.waitWritable().then(() => {
+        if (this.connection.closed) abort.abort();
+      });
+    };
     try {
+      if (message.format === 'opus') encoder = await createSpeechEncoder('opus', this.deps.engine.info.sampleRateHz);
+      const opus = encoder;
       const outcome = await runSynthesis({
         engine: this.deps.engine,
         admission: this.deps.admission,
         request,
-        format: message.format ?? 's16le',
+        format: message.format === 'opus' ? 'f32le' : (message.format ?? 's16le'),
         signal: abort.signal,
         startedAt,
         stallTimeoutMs: this.deps.limits.stallTimeoutSec * 1000,
         sink: {
-          write: (pcm, samples, seq) => {
+          write: (pcm, samples) => {
             if (this.connection.closed) {
               abort.abort();
               return undefined;
             }
-            this.sendMessage({ type: 'audio', id, seq, pcm, samples });
-            if (this.connection.bufferedBytes() <= this.deps.limits.sendHighWaterBytes) return undefined;
-            return this.connection.waitWritable().then(() => {
-              if (this.connection.closed) abort.abort();
-            });
+            return send(opus ? opus.encode(new Float32Array(pcm.buffer, pcm.byteOffset, pcm.byteLength / 4)) : pcm, samples);
           },
         },
       });
+      if (opus && !outcome.cancelled) {
+        encoder = undefined;
+        void send(opus.finish(), 0);
+      }
+      outcome.chunks = frames;
       this.deps.metrics.requestFinished('ws', outcome);
       this.sendMessage({ type: 'done', id, chunks: outcome.chunks, samples: outcome.samples, cancelled: outcome.cancelled, metrics: outcome.metrics });
       log.info({ textChars: request.text.length, chunks: outcome.chunks, cancelled: outcome.cancelled, ...outcome.metrics }, 'request done');
@@ -149,6 +169,8 @@ export class StreamSession implements SessionHandler {
       }
     } finally {
       this.requests.delete(id);
+      // An Opus encoder not finished above holds WebAssembly memory until finished.
+      if (encoder) encoder.finish();
     }
   }
 

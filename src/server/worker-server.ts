@@ -12,8 +12,10 @@ import { guardHttp } from '../transport/access/http-guard.js';
 import { createUpgradeGate } from '../transport/access/upgrade-gate.js';
 import type { TransportChoice } from '../transport/transport.js';
 import { createAdmission } from './admission.js';
+import { attachApiDescriptionRoutes } from './api-description/api-description-routes.js';
 import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
+import { attachOpenAiRoutes } from './openai/openai-routes.js';
 import { handleTts } from './tts-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 
@@ -99,6 +101,17 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
     }),
   );
   router.on('*', '/v1/tts', (http) => sendError(http, new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
+  attachOpenAiRoutes(router, {
+    engine,
+    admission,
+    metrics,
+    logger: ttsLogger,
+    maxTextChars: options.maxTextChars,
+    maxBodyBytes: options.maxFrameBytes,
+    stallTimeoutMs: options.stallTimeoutSec * 1000,
+    isAccepting,
+  });
+  attachApiDescriptionRoutes(router);
   attachStaticRoutes(router);
 
   const server = await loaded.transport.serve({

@@ -28,9 +28,11 @@ const CONTENT_TYPES: Record<string, string> = {
 /**
  * The page may only load its own scripts and styles and talk to its own origin (the WebSocket included:
  * CSP Level 3 lets 'self' match ws: and wss: on the same host). blob: is for the WAV download.
+ * 'wasm-unsafe-eval' lets the bundled Opus decoder compile its WebAssembly; it allows no JavaScript eval.
  */
 const PAGE_POLICY = [
   "default-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "connect-src 'self'",
   "img-src 'self' data: blob:",
   "media-src 'self' blob:",

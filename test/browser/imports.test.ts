@@ -1,4 +1,5 @@
-// The browser code may import only web-standard modules: src/protocol, src/audio, client/shared, its own files, and msgpackr.
+// The browser code may import only web-standard modules: src/protocol, src/audio, client/shared, its own files, msgpackr,
+// and opus-decoder (libopus in WebAssembly, for the Opus option).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -7,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const ALLOWED_DIRS = ['client/browser', 'client/shared', 'src/protocol', 'src/audio'];
-const ALLOWED_PACKAGES = ['msgpackr'];
+const ALLOWED_PACKAGES = ['msgpackr', 'opus-decoder'];
 
 function importsOf(file: string): string[] {
   const source = readFileSync(file, 'utf8');
@@ -15,7 +16,7 @@ function importsOf(file: string): string[] {
 }
 
 describe('browser code dependencies', () => {
-  it('reach only client/browser, src/protocol, src/audio and msgpackr, never node:', () => {
+  it('reach only client/browser, src/protocol, src/audio, msgpackr and opus-decoder, never node:', () => {
     const queue = readdirSync(join(ROOT, 'client/browser'))
       .filter((name) => name.endsWith('.ts'))
       .map((name) => join(ROOT, 'client/browser', name));

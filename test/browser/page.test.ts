@@ -116,6 +116,32 @@ describe('browser page, served by the balancer', () => {
     assert.deepEqual(speed, ['0.25', '4', '1']);
   });
 
+  it('speaks over Opus: the pages decode in the page and play, as long as the PCM would', async (t) => {
+    const { page, problems } = await openPage(t);
+    let oggPages = 0;
+    page.on('websocket', (ws) =>
+      ws.on('framereceived', ({ payload }) => {
+        if (typeof payload !== 'string' && payload.includes('OggS')) oggPages += 1;
+      }),
+    );
+    // The page connected before the listener existed: load it again to watch its new socket.
+    await page.reload();
+    await page.waitForFunction(() => document.getElementById('connection')?.dataset.state === 'connected');
+    await page.fill('#text', SENTENCE);
+    await page.selectOption('#format', 'opus');
+    await page.click('#speak');
+    await page.waitForFunction(() => document.getElementById('live')?.dataset.state === 'done', null, { timeout: 20_000 });
+    const end = await live(page);
+    const expectedSamples = (await referenceAudio(SENTENCE)).length / 2;
+    // 20 ms Opus frames at the page's 16 kHz: the last frame's padding may play too.
+    const frame = 320;
+    assert.ok(end.received >= expectedSamples - frame && end.received <= expectedSamples + 2 * frame, `received ${end.received}, expected ${expectedSamples}`);
+    assert.ok(oggPages > 0, 'the audio came as Ogg pages');
+    assert.equal(end.played, end.received, 'the worklet played every decoded sample');
+    assert.ok(end.peak > 0.05, `the worklet played sound, not silence (peak ${end.peak})`);
+    assert.deepEqual(problems, [], 'no console errors: the decoder compiled its WebAssembly under the page policy');
+  });
+
   it('speaks: audio reaches the worklet, TTFA shows, every sample plays, and the WAV holds what played', async (t) => {
     const { page, problems } = await openPage(t);
     await page.fill('#text', SENTENCE);

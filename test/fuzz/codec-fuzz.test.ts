@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MAX_ID_CHARS, decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, peekFrameType, peekRequestId } from '../../src/protocol/codec.js';
-import { AUDIO_FORMATS, type ClientMessage, type ServerMessage } from '../../src/protocol/messages.js';
+import { STREAM_FORMATS, type ClientMessage, type ServerMessage } from '../../src/protocol/messages.js';
 import { fuzzParameters, mutated, packPairs, valueOrCodedError, type MapHeader } from '../helpers/fuzz.js';
 
 const CLIENT_CODES = ['BAD_FRAME', 'BAD_MESSAGE', 'UNKNOWN_TYPE'] as const;
@@ -14,7 +14,7 @@ const text = fc.oneof(fc.constantFrom('Hello.', ''), fc.string({ unit: 'grapheme
 /** Valid frames of every kind, as encodeFrame writes them. */
 const validClient: fc.Arbitrary<ClientMessage> = fc.oneof(
   fc.record(
-    { type: fc.constant('start' as const), id: fc.string({ minLength: 1, maxLength: 8 }), text, format: fc.constantFrom(...AUDIO_FORMATS) },
+    { type: fc.constant('start' as const), id: fc.string({ minLength: 1, maxLength: 8 }), text, format: fc.constantFrom(...STREAM_FORMATS) },
     { requiredKeys: ['type', 'id', 'text'] },
   ),
   fc.record({ type: fc.constant('cancel' as const), id: fc.string({ minLength: 1, maxLength: 8 }) }),
@@ -91,7 +91,7 @@ describe('fuzz: frame decoders', () => {
         assert.ok(typeof message.id === 'string' && message.id.length >= 1 && message.id.length <= MAX_ID_CHARS);
         if (message.type === 'start') {
           assert.equal(typeof message.text, 'string');
-          if (message.format !== undefined) assert.ok(AUDIO_FORMATS.includes(message.format));
+          if (message.format !== undefined) assert.ok(STREAM_FORMATS.includes(message.format));
           for (const value of Object.values(message.params ?? {})) assert.ok(Number.isFinite(value));
         }
       }),
