@@ -1,3 +1,4 @@
+import { fadeOut } from '../../audio/fade-out.js';
 import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
 import type { EngineSpec } from '../engine-spec.js';
@@ -24,6 +25,8 @@ const DECODER_FADE_IN_MS = 40;
 /** Audio per speech token (25 tokens per second). */
 const MS_PER_TOKEN = 40;
 const SAMPLES_PER_TOKEN = (MODEL_SAMPLE_RATE_HZ * MS_PER_TOKEN) / 1000;
+/** Each piece's audio ends with this fade to silence (10 ms), measured in test/engine/chatterbox/streamed-joins.test.ts. */
+export const PIECE_FADE_OUT_SAMPLES = MODEL_SAMPLE_RATE_HZ / 100;
 
 /**
  * Chunking whose re-decoded context covers the decoder's fade-in plus the crossfade: with less, the crossfade
@@ -127,6 +130,8 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
         let rest = await decoder.flush();
         // The multilingual reference drops the last token's 40 ms, where that model tends to leave a click.
         if (model.variant === 'multilingual') rest = rest.subarray(0, Math.max(0, rest.length - SAMPLES_PER_TOKEN));
+        // The next piece's decode fades in from silence; this one fades out to meet it, so the join has no click.
+        fadeOut(rest, PIECE_FADE_OUT_SAMPLES);
         if (rest.length > 0) yield { pcm: rest, tokens };
       }
     }
