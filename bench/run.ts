@@ -1,5 +1,6 @@
 import { benchBalancer } from './balancer-bench.js';
 import { benchEngine } from './engine-bench.js';
+import { benchInputStream } from './input-stream-bench.js';
 import { benchSeams } from './seam-bench.js';
 import { benchText } from './text-bench.js';
 import { benchTransport } from './transport-bench.js';
@@ -15,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   text: benchText,
   transport: benchTransport,
   throughput: benchThroughput,
+  'input-stream': benchInputStream,
 };
 
 const only = process.argv.slice(2);

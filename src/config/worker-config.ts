@@ -141,7 +141,7 @@ export const WORKER_SETTINGS = {
     default: 300,
     min: 0,
     max: 60_000,
-    description: 'Streamed input: longest time text that ends no sentence waits for more before it is spoken, in ms.',
+    description: 'Streamed input: longest time text that ends no sentence waits for more (counted from the newest text) before it is spoken, in ms.',
   },
   inputMinChars: {
     flag: 'input-min-chars',

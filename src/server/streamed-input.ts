@@ -6,7 +6,7 @@ import { TtsError } from '../protocol/errors.js';
 export interface StreamedInputLimits {
   /** Most characters (code points) over the whole request. */
   maxTextChars: number;
-  /** Longest time buffered text waits for more before what is there is spoken, in ms. */
+  /** Longest time buffered text waits for more (counted from the newest text) before what is there is spoken, in ms. */
   inputMaxDelayMs: number;
   /** Shortest unfinished sentence spoken when that wait runs out, in characters. */
   inputMinChars: number;
@@ -45,6 +45,8 @@ export class StreamedInput {
       throw new TtsError('TEXT_TOO_LONG', `streamed text has ${this.chars} characters; the limit is ${this.limits.maxTextChars}`);
     }
     this.touch();
+    // The wait counts from the newest text: while text keeps coming, only sentence and clause ends cut it.
+    this.stopWaiting();
     this.queue(this.segmenter.append(text));
   }
 
@@ -77,10 +79,8 @@ export class StreamedInput {
 
   private queue(pieces: ReturnType<InputSegmenter['append']>): void {
     for (const piece of pieces) this.pieces.push(piece);
-    if (!this.segmenter.pending) {
-      clearTimeout(this.delayTimer);
-      this.delayTimer = undefined;
-    } else if (this.delayTimer === undefined) {
+    if (!this.segmenter.pending) this.stopWaiting();
+    else if (this.delayTimer === undefined) {
       this.delayTimer = setTimeout(() => this.waited(), this.limits.inputMaxDelayMs);
     }
   }
@@ -90,6 +90,11 @@ export class StreamedInput {
     this.delayTimer = undefined;
     const pieces = this.segmenter.take();
     if (pieces.length > 0) this.queue(pieces);
+  }
+
+  private stopWaiting(): void {
+    clearTimeout(this.delayTimer);
+    this.delayTimer = undefined;
   }
 
   private touch(): void {
