@@ -179,9 +179,11 @@ function render(u: Utterance): void {
 /** Reads the request's chunks into the player until it ends, fails, or is replaced. */
 async function consume(u: Utterance): Promise<void> {
   // A typed request that ended (done, error) takes no more typing: the next keystroke starts a new one.
-  void u.stream.done.catch(() => undefined).finally(() => {
-    if (u === typedUtterance) typed?.end();
-  });
+  void u.stream.done
+    .catch(() => undefined)
+    .finally(() => {
+      if (u === typedUtterance) typed?.end();
+    });
   try {
     for await (const chunk of u.stream) {
       // After Stop or a newer Speak the request is being cancelled: read on until it ends, but play nothing.

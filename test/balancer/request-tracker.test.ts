@@ -66,7 +66,13 @@ describe('RequestTracker', () => {
 
   it('replays a streamed request with all its input received so far, in order, while it has no audio', () => {
     const t = new RequestTracker();
-    const frames = [streamedStart('s'), text('s', 'Hello'), encodeFrame({ type: 'flush', id: 's' }), text('s', ' there.'), encodeFrame({ type: 'end', id: 's' })];
+    const frames = [
+      streamedStart('s'),
+      text('s', 'Hello'),
+      encodeFrame({ type: 'flush', id: 's' }),
+      text('s', ' there.'),
+      encodeFrame({ type: 'end', id: 's' }),
+    ];
     assert.equal(t.fromClient(frames[0]!, 'start'), 's');
     for (const [index, type] of (['text', 'flush', 'text', 'end'] as const).entries()) assert.equal(t.fromClient(frames[index + 1]!, type), undefined);
     assert.equal(t.fromClient(text('unknown', 'x'), 'text'), undefined, 'input for a request not tracked is left to the worker');

@@ -30,7 +30,14 @@ async function startWorker(t: TestContext, args: string[] = []): Promise<{ port:
 
 async function startBalancer(t: TestContext, backends: number[], settings: Record<string, string> = {}): Promise<BalancerServer> {
   const config = parseBalancerConfig(
-    { transport: testTransport(), host: '127.0.0.1', port: '0', backend: backends.map((p) => `ws://127.0.0.1:${p}`), 'health-interval-ms': '60000', ...settings },
+    {
+      transport: testTransport(),
+      host: '127.0.0.1',
+      port: '0',
+      backend: backends.map((p) => `ws://127.0.0.1:${p}`),
+      'health-interval-ms': '60000',
+      ...settings,
+    },
     {},
   );
   const balancer = await createBalancerServer(config, logger);
@@ -83,7 +90,7 @@ describe('streamed input through the balancer', () => {
     );
     const stream = await open(t, balancer);
     const whole = await stream.speak('whole', REPLY);
-    const s = await jsonOf<LbStats>(await httpRequest(`http://127.0.0.1:${balancer.port}/lb-stats`));
+    const s = jsonOf<LbStats>(await httpRequest(`http://127.0.0.1:${balancer.port}/lb-stats`));
     const victim = workers[s.backends.findIndex((b) => b.sessions === 1)]!;
     victim.child.kill('SIGSTOP');
     sendStreamed(stream, 'fed', REPLY);
@@ -95,7 +102,7 @@ describe('streamed input through the balancer', () => {
       [],
       'the client never sees the failover',
     );
-    const after = await jsonOf<LbStats>(await httpRequest(`http://127.0.0.1:${balancer.port}/lb-stats`));
+    const after = jsonOf<LbStats>(await httpRequest(`http://127.0.0.1:${balancer.port}/lb-stats`));
     assert.equal(after.totals.replayedRequests, 1);
   });
 

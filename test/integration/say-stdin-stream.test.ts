@@ -37,7 +37,9 @@ describe('chatterbox say --stdin-stream', () => {
   });
 
   it('a typed line is heard while stdin is still open', async (t) => {
-    const child = spawn(process.execPath, ['bin/chatterbox.js', 'say', '--stdin-stream', '--url', worker.wsUrl, '-o', '-'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['bin/chatterbox.js', 'say', '--stdin-stream', '--url', worker.wsUrl, '-o', '-'], {
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     const exited = once(child, 'close');
     t.after(() => child.kill('SIGKILL'));
     let received = 0;

@@ -179,7 +179,12 @@ describe('decodeClientMessage rejects', () => {
     { name: 'an unknown format', bytes: packFrame({ type: 'start', id: 'a', text: 'x', format: 'mp3' }), code: 'BAD_MESSAGE', message: /'format'/ },
     { name: 'cancel without id', bytes: packFrame({ type: 'cancel' }), code: 'BAD_MESSAGE', message: /'id'/ },
     { name: 'an unknown input mode', bytes: packFrame({ type: 'start', id: 'a', input: 'words' }), code: 'BAD_MESSAGE', message: /'input'/ },
-    { name: 'a streamed start with numeric text', bytes: packFrame({ type: 'start', id: 'a', input: 'stream', text: 1 }), code: 'BAD_MESSAGE', message: /'text'/ },
+    {
+      name: 'a streamed start with numeric text',
+      bytes: packFrame({ type: 'start', id: 'a', input: 'stream', text: 1 }),
+      code: 'BAD_MESSAGE',
+      message: /'text'/,
+    },
     { name: 'text without text', bytes: packFrame({ type: 'text', id: 'a' }), code: 'BAD_MESSAGE', message: /'text'/ },
     { name: 'text with binary text', bytes: packFrame({ type: 'text', id: 'a', text: new Uint8Array([104]) }), code: 'BAD_MESSAGE', message: /'text'/ },
     { name: 'text without id', bytes: packFrame({ type: 'text', text: 'hi' }), code: 'BAD_MESSAGE', message: /'id'/ },
