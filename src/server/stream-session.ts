@@ -190,7 +190,10 @@ export class StreamSession implements SessionHandler {
       if (active.failure) throw active.failure;
       this.deps.metrics.requestFinished('ws', outcome);
       this.sendMessage({ type: 'done', id, chunks: outcome.chunks, samples: outcome.samples, cancelled: outcome.cancelled, metrics: outcome.metrics });
-      log.info({ textChars: request.text.length, chunks: outcome.chunks, cancelled: outcome.cancelled, ...outcome.metrics }, 'request done');
+      log.info(
+        { textChars: active.input?.chars ?? request.text.length, chunks: outcome.chunks, cancelled: outcome.cancelled, ...outcome.metrics },
+        'request done',
+      );
     } catch (err) {
       const error = active.failure ?? (abort.signal.aborted && !(err instanceof TtsError && err.code === 'SERVER_BUSY') ? undefined : toTtsError(err));
       if (error) {

@@ -23,7 +23,7 @@ export class StreamedInput {
   /** The pieces to speak, for `SynthesisRequest.input`. */
   readonly pieces = new TextQueue();
   private readonly segmenter: InputSegmenter;
-  private chars = 0;
+  private textChars = 0;
   private ended = false;
   private delayTimer: NodeJS.Timeout | undefined;
   private idleTimer: NodeJS.Timeout | undefined;
@@ -37,12 +37,17 @@ export class StreamedInput {
     this.touch();
   }
 
+  /** Characters (code points) received so far. */
+  get chars(): number {
+    return this.textChars;
+  }
+
   /** Appends text. Throws INPUT_CLOSED after `end`, TEXT_TOO_LONG past the request's character limit. */
   append(text: string): void {
     this.checkOpen();
-    this.chars += [...text].length;
-    if (this.chars > this.limits.maxTextChars) {
-      throw new TtsError('TEXT_TOO_LONG', `streamed text has ${this.chars} characters; the limit is ${this.limits.maxTextChars}`);
+    this.textChars += [...text].length;
+    if (this.textChars > this.limits.maxTextChars) {
+      throw new TtsError('TEXT_TOO_LONG', `streamed text has ${this.textChars} characters; the limit is ${this.limits.maxTextChars}`);
     }
     this.touch();
     // The wait counts from the newest text: while text keeps coming, only sentence and clause ends cut it.
