@@ -1,6 +1,7 @@
 import { benchBalancer } from './balancer-bench.js';
 import { benchEncoders } from './encoder-bench.js';
 import { benchEngine } from './engine-bench.js';
+import { benchInputStream } from './input-stream-bench.js';
 import { benchSeams } from './seam-bench.js';
 import { benchTempo } from './tempo-bench.js';
 import { benchText } from './text-bench.js';
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   transport: benchTransport,
   throughput: benchThroughput,
   encoders: benchEncoders,
+  'input-stream': benchInputStream,
 };
 
 const only = process.argv.slice(2);

@@ -10,6 +10,7 @@ import { encodeS16le } from '../../src/audio/pcm.js';
 import { canDecodeOpusAt, createOpusStreamDecoder, type OpusStreamDecoder } from './opus-stream-decoder.js';
 import { createRecording } from './recording.js';
 import { toFloat32, type BrowserTtsClient, type ReadyMessage } from './tts-browser-client.js';
+import { createTypedInput, type TypedInput } from './typed-input.js';
 
 /** The hashed file name of the player worklet, relative to the page; set by scripts/build-browser.mjs. */
 declare const __WORKLET_URL__: string;
@@ -26,6 +27,7 @@ const ui = {
   params: element('params'),
   resetParams: element<HTMLButtonElement>('reset-params'),
   speak: element<HTMLButtonElement>('speak'),
+  typeAsYouGo: element<HTMLInputElement>('type-as-you-go'),
   stop: element<HTMLButtonElement>('stop'),
   download: element<HTMLButtonElement>('download'),
   error: element('error'),
@@ -42,6 +44,9 @@ let player: Promise<Player> | undefined;
 let current: Utterance | undefined;
 /** The Opus decoder of each utterance that asked for `opus`. */
 const opusDecoders = new WeakMap<Utterance, OpusStreamDecoder>();
+/** In "type as you go" mode, the input of the request being typed. */
+let typed: TypedInput | undefined;
+let typedUtterance: Utterance | undefined;
 /** Counts presses of Speak, so a press that is still connecting knows when a later one replaced it. */
 let presses = 0;
 let phase: Phase = 'idle';
@@ -178,6 +183,12 @@ function render(u: Utterance): void {
 
 /** Reads the request's chunks into the player until it ends, fails, or is replaced. */
 async function consume(u: Utterance): Promise<void> {
+  // A typed request that ended (done, error) takes no more typing: the next keystroke starts a new one.
+  void u.stream.done
+    .catch(() => undefined)
+    .finally(() => {
+      if (u === typedUtterance) typed?.end();
+    });
   try {
     for await (const chunk of u.stream) {
       // After Stop or a newer Speak the request is being cancelled: read on until it ends, but play nothing.
@@ -212,7 +223,26 @@ async function consume(u: Utterance): Promise<void> {
   }
 }
 
-async function speak(): Promise<void> {
+/** "Type as you go": the first keystroke starts a streamed request; later ones feed it. */
+function onTyped(): void {
+  if (!ui.typeAsYouGo.checked) return;
+  if (typed && !typed.ended) {
+    typed.update(ui.text.value);
+    return;
+  }
+  const input = createTypedInput('');
+  typed = input;
+  input.update(ui.text.value);
+  void speak(input);
+}
+
+/** Speak in "type as you go" mode: the typing is finished, speak the rest. */
+function finishTyping(): void {
+  if (typed && !typed.ended) typed.end();
+}
+
+async function speak(input?: TypedInput): Promise<void> {
+  if (!input && ui.typeAsYouGo.checked) return finishTyping();
   const clickedAtMs = performance.now();
   const press = ++presses;
   hideError();
@@ -233,15 +263,16 @@ async function speak(): Promise<void> {
   }
   if (press !== presses) return;
   const opus = ui.format.value === 'opus' && canDecodeOpusAt(opened.ready.sampleRate);
+  const options = {
+    voice: ui.voice.value || undefined,
+    language: ui.languageField.hidden ? undefined : ui.language.value || undefined,
+    params: params?.values(),
+    ...(opus ? { format: 'opus' as const } : {}),
+  };
   const u: Utterance = {
     token: audio.begin(),
     player: audio,
-    stream: opened.speak(ui.text.value, {
-      voice: ui.voice.value || undefined,
-      language: ui.languageField.hidden ? undefined : ui.language.value || undefined,
-      params: params?.values(),
-      ...(opus ? { format: 'opus' as const } : {}),
-    }),
+    stream: input ? opened.speakStream(input.texts, options) : opened.speak(ui.text.value, options),
     recording: createRecording(opened.ready.sampleRate),
     clickedAtMs,
     chunks: 0,
@@ -256,6 +287,7 @@ async function speak(): Promise<void> {
   };
   if (opus && canDecodeOpusAt(opened.ready.sampleRate)) opusDecoders.set(u, createOpusStreamDecoder(opened.ready.sampleRate));
   current = u;
+  if (input) typedUtterance = u;
   view.waveform.reset(opened.ready.sampleRate);
   setPhase('waiting');
   render(u);
@@ -286,6 +318,7 @@ function download(): void {
 /** The Stop button and Escape: also abandons a Speak that is still connecting. */
 function onStop(): void {
   presses += 1;
+  typed?.end();
   if (phase === 'connecting') setPhase('idle');
   stop();
 }
@@ -294,7 +327,19 @@ ui.speak.addEventListener('click', () => void speak());
 ui.stop.addEventListener('click', onStop);
 ui.download.addEventListener('click', download);
 ui.resetParams.addEventListener('click', () => params?.reset());
-ui.text.addEventListener('input', updateCharCount);
+ui.text.addEventListener('input', () => {
+  updateCharCount();
+  onTyped();
+});
+ui.typeAsYouGo.addEventListener('change', () => {
+  finishTyping();
+  ui.speak.textContent = ui.typeAsYouGo.checked ? 'Finish' : 'Speak';
+  if (ui.typeAsYouGo.checked) {
+    ui.text.value = '';
+    updateCharCount();
+    ui.text.focus();
+  }
+});
 ui.prebuffer.addEventListener('change', () => void player?.then((p) => p.setPrebufferMs(prebufferMs())).catch(() => undefined));
 document.addEventListener('keydown', (event) => {
   if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {

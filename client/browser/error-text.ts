@@ -38,6 +38,9 @@ const TEXT: Record<ErrorCode, string | ((ready: ReadyMessage | undefined) => str
   UNAUTHORIZED: 'This server requires an API key; reload the page to enter one.',
   FORBIDDEN: 'This server does not accept requests from this page.',
   RATE_LIMITED: 'Too many requests for now; try again in a moment.',
+  UNKNOWN_REQUEST: 'The server no longer knows that request; start it again.',
+  INPUT_CLOSED: 'That request takes no more text.',
+  INPUT_TIMEOUT: 'No text came for a while, so the server ended the request; type again to start a new one.',
 };
 
 /** Words for anything the page can fail with; never shows a stack, keeps the code for reference. */

@@ -50,6 +50,8 @@ export interface BrowserTtsClient {
   readonly connectionErrors: TtsError[];
   /** Starts a request; its errors are thrown from iteration and `done`. */
   speak(text: string, options?: SpeakOptions): SpeechStream;
+  /** Starts a request whose text arrives from `texts` and is spoken sentence by sentence; the input ends when `texts` does. */
+  speakStream(texts: AsyncIterable<string>, options?: SpeakOptions): SpeechStream;
   /** Asks the server to stop a request; its stream then ends with `done.cancelled` true. Unknown ids are ignored. */
   cancel(id: string): void;
   /** Closes the connection; requests in flight fail. */
@@ -138,6 +140,10 @@ class Connection implements BrowserTtsClient {
 
   speak(text: string, options: SpeakOptions = {}): SpeechStream {
     return this.session.speak(text, options);
+  }
+
+  speakStream(texts: AsyncIterable<string>, options: SpeakOptions = {}): SpeechStream {
+    return this.session.speakStream(texts, options);
   }
 
   cancel(id: string): void {

@@ -81,6 +81,14 @@ export class TtsClient {
     return this.session.speak(text, options);
   }
 
+  /**
+   * Starts a request whose text arrives from `texts` (e.g. a language model's tokens) and is spoken sentence by
+   * sentence as it completes; the input ends when `texts` ends, and a throw from it cancels the request.
+   */
+  speakStream(texts: AsyncIterable<string>, options: SpeakOptions = {}): SpeechStream {
+    return this.session.speakStream(texts, options);
+  }
+
   /** Asks the server to stop a request; its stream then ends with `done.cancelled` true. */
   cancel(id: string): void {
     this.session.cancel(id);

@@ -116,6 +116,36 @@ export class SpeechSession {
 
   /** Starts a request and returns its stream; errors for it (DUPLICATE_ID, the close) are thrown from iteration and `done`. */
   speak(text: string, options: SpeakOptions = {}): SpeechStream {
+    const { id, state } = this.begin(text, options, false);
+    return this.streamOf(id, state);
+  }
+
+  /**
+   * Starts a request whose text comes from `texts` as it is produced (a language model's tokens, typed lines): each
+   * string is sent as it arrives, and the input ends when `texts` does; the server cuts the text into sentences and
+   * speaks them as they complete. When `texts` throws, the request is cancelled. Needs a server of protocol 2.
+   */
+  speakStream(texts: AsyncIterable<string>, options: SpeakOptions = {}): SpeechStream {
+    const { id, state } = this.begin('', options, true);
+    if (!state.finished) void this.feed(id, state, texts);
+    return this.streamOf(id, state);
+  }
+
+  private async feed(id: string, state: RequestState, texts: AsyncIterable<string>): Promise<void> {
+    const open = () => !state.finished && this.transport.isOpen;
+    try {
+      for await (const text of texts) {
+        // Returning here stops the producer too (for await calls its return()).
+        if (!open()) return;
+        if (text !== '') this.transport.send(encodeFrame({ type: 'text', id, text }));
+      }
+      if (open()) this.transport.send(encodeFrame({ type: 'end', id }));
+    } catch {
+      this.cancel(id);
+    }
+  }
+
+  private begin(text: string, options: SpeakOptions, streamed: boolean): { id: string; state: RequestState } {
     const id = options.id ?? `${this.idPrefix}${++this.counter}-${Math.random().toString(36).slice(2, 8)}`;
     const state = new RequestState();
     state.done.catch(() => undefined);
@@ -127,8 +157,8 @@ export class SpeechSession {
     } else {
       this.requests.set(id, state);
       const { voice, language, params, format } = options;
-      const start = { type: 'start' as const, id, text, voice, language, params, format };
-      for (const key of ['voice', 'language', 'params', 'format'] as const) if (start[key] === undefined) delete start[key];
+      const start = { type: 'start' as const, id, text, voice, language, params, format, input: streamed ? ('stream' as const) : undefined };
+      for (const key of ['voice', 'language', 'params', 'format', 'input'] as const) if (start[key] === undefined) delete start[key];
       this.transport.send(encodeFrame(start));
       const signal = options.signal;
       if (signal?.aborted) this.cancel(id);
@@ -139,7 +169,7 @@ export class SpeechSession {
         state.done.finally(() => signal.removeEventListener('abort', onAbort)).catch(() => undefined);
       }
     }
-    return this.streamOf(id, state);
+    return { id, state };
   }
 
   /** Asks the server to stop a request; its stream then ends with `done.cancelled` true. Unknown ids are ignored. */

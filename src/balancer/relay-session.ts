@@ -102,11 +102,12 @@ export class RelaySession implements SessionHandler {
   }
 
   /**
-   * The progress deadline runs while requests are in flight on a link and the client reads (a paused link is
-   * silent by our own doing); the idle deadline runs while a link carries nothing.
+   * The progress deadline runs while requests the worker owes audio are in flight on a link and the client reads (a
+   * paused link is silent by our own doing, and so is a worker waiting for a streamed request's next text); the idle
+   * deadline runs while a link carries nothing.
    */
   private updateTimers(): void {
-    const inFlight = this.link !== undefined && this.requests.size > 0;
+    const inFlight = this.link !== undefined && this.requests.owing > 0;
     if (inFlight && !this.paused) this.progress.run();
     else this.progress.stop();
     if (this.link !== undefined && this.requests.size === 0 && this.outbox.length === 0) this.idleLink.run();
@@ -241,15 +242,16 @@ export class RelaySession implements SessionHandler {
 
   /**
    * A worker that is draining refused a new request. When it is the session's only request, the session moves
-   * to another worker and the request is sent there, unseen by the client. With other requests still running
+   * to another worker and the request (with its streamed input so far) is sent there, unseen by the client. With other requests still running
    * on the draining worker the link must stay, so the client gets the retryable DRAINING error instead.
    */
   private moveOffDrainingWorker(backend: Backend, id: string): boolean {
-    const start = this.requests.soleUnstarted(id);
-    if (!start) return false;
+    const frames = this.requests.soleUnstarted(id);
+    if (!frames) return false;
     this.deps.pool.markDraining(backend, 'worker refused a request: draining');
     this.detach();
-    this.outbox.unshift({ frame: start, startId: id });
+    const moved = frames.map((frame, index) => ({ frame, startId: index === 0 ? id : undefined }));
+    this.outbox = [...moved, ...this.outbox.filter((pending) => !frames.includes(pending.frame))];
     this.deps.logger.info({ backend: backend.url }, 'worker draining; session moved');
     void this.attach(new Set([backend.index]));
     return true;
@@ -291,9 +293,11 @@ export class RelaySession implements SessionHandler {
     for (const id of plan.cancelled) {
       this.sendToClient(encodeFrame({ type: 'done', id, chunks: 0, samples: 0, cancelled: true, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } }));
     }
-    this.deps.pool.failover(backend, plan.replay.length);
-    this.deps.logger.warn({ backend: backend.url, why, replayed: plan.replay.length }, 'worker lost; failing over');
     const replayed = plan.replay.map((frame) => ({ frame, startId: peekStartId(frame) }));
+    // A streamed request replays as its start and its input: count requests, not frames.
+    const requests = replayed.filter((pending) => pending.startId !== undefined).length;
+    this.deps.pool.failover(backend, requests);
+    this.deps.logger.warn({ backend: backend.url, why, replayed: requests }, 'worker lost; failing over');
     this.outbox = [...replayed, ...this.outbox.filter((pending) => !plan.replay.includes(pending.frame))];
     this.updateTimers();
     if (this.outbox.length > 0) void this.attach(new Set([backend.index]));

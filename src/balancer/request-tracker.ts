@@ -2,18 +2,20 @@ import { decodeClientMessage } from '../protocol/codec.js';
 
 /** A request the balancer has seen start and not yet end. */
 interface TrackedRequest {
-  /** The client's start frame as received, to replay on another worker. */
-  start: Uint8Array;
+  /** The client's start frame as received, then its streamed input (`text`, `flush`, `end`), to replay on another worker. */
+  frames: Uint8Array[];
   audioStarted: boolean;
   /** The client cancelled it before any audio: on failover it ends as cancelled instead of being replayed. */
   cancelled: boolean;
+  /** A streamed request whose input has not ended: its worker may rightly be silent while it waits for text. */
+  inputOpen: boolean;
 }
 
 /** What becomes of a session's requests when its worker is lost. */
 export interface FailoverPlan {
   /** Requests that had sent audio: they end with BACKEND_LOST. */
   lost: string[];
-  /** Start frames of requests with no audio yet, to send to the next worker, in their original order. */
+  /** Frames of requests with no audio yet (each one's start, then its input so far), for the next worker, in order. */
   replay: Uint8Array[];
   /** Requests the client cancelled before their audio: they end with done.cancelled. */
   cancelled: string[];
@@ -32,6 +34,13 @@ export class RequestTracker {
     return this.requests.size;
   }
 
+  /** Requests whose worker owes audio or an end: all but streamed requests with their input still open. */
+  get owing(): number {
+    let count = 0;
+    for (const request of this.requests.values()) if (!request.inputOpen) count += 1;
+    return count;
+  }
+
   /** Requests still waiting for their first audio frame. */
   get awaitingAudio(): number {
     return this.awaiting;
@@ -39,7 +48,7 @@ export class RequestTracker {
 
   /** Records a client frame; returns the id of a start it began tracking. */
   fromClient(frame: Uint8Array, type: string | undefined): string | undefined {
-    if (type !== 'start' && type !== 'cancel') return undefined;
+    if (type !== 'start' && type !== 'cancel' && type !== 'text' && type !== 'flush' && type !== 'end') return undefined;
     let message;
     try {
       message = decodeClientMessage(frame);
@@ -51,8 +60,14 @@ export class RequestTracker {
       if (known && !known.audioStarted) known.cancelled = true;
       return undefined;
     }
+    if (message.type === 'end' && known) known.inputOpen = false;
+    if (message.type !== 'start') {
+      // Input that arrives before the first audio replays with its start: the next worker hears all the text so far.
+      if (known && !known.audioStarted) known.frames.push(frame);
+      return undefined;
+    }
     if (known) return undefined;
-    this.requests.set(message.id, { start: frame, audioStarted: false, cancelled: false });
+    this.requests.set(message.id, { frames: [frame], audioStarted: false, cancelled: false, inputOpen: message.input === 'stream' });
     this.awaiting += 1;
     return message.id;
   }
@@ -66,6 +81,7 @@ export class RequestTracker {
     const request = this.requests.get(id);
     if (!request || request.audioStarted) return;
     request.audioStarted = true;
+    request.frames = [];
     this.awaiting -= 1;
   }
 
@@ -76,10 +92,10 @@ export class RequestTracker {
     this.requests.delete(id);
   }
 
-  /** The start frame of a request that has not sent audio, when it is the only request in flight. */
-  soleUnstarted(id: string): Uint8Array | undefined {
+  /** The frames (start, then input) of a request that has not sent audio, when it is the only request in flight. */
+  soleUnstarted(id: string): Uint8Array[] | undefined {
     const request = this.requests.get(id);
-    return request && !request.audioStarted && this.requests.size === 1 ? request.start : undefined;
+    return request && !request.audioStarted && this.requests.size === 1 ? [...request.frames] : undefined;
   }
 
   /** Splits the requests for a failover and ends those that cannot move. */
@@ -88,7 +104,7 @@ export class RequestTracker {
     for (const [id, request] of this.requests) {
       if (request.audioStarted) plan.lost.push(id);
       else if (request.cancelled) plan.cancelled.push(id);
-      else plan.replay.push(request.start);
+      else plan.replay.push(...request.frames);
     }
     for (const id of [...plan.lost, ...plan.cancelled]) this.end(id);
     return plan;

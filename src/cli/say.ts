@@ -1,3 +1,4 @@
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { TtsClient } from '../../client/node/tts-client.js';
 import { BALANCER_SETTINGS } from '../config/balancer-config.js';
@@ -7,10 +8,11 @@ import { STDOUT_PATH, openWavOutput, type WavOutput } from './wav-output.js';
 /** `npm start` serves clients on the balancer's port; workers (6093, …) are for the balancer. */
 const DEFAULT_URL = `ws://127.0.0.1:${BALANCER_SETTINGS.port.default}`;
 
-const HELP = `Usage: chatterbox say ["text"] [--url ${DEFAULT_URL}] [--api-key KEY] [--voice NAME] [--language xx] [--params JSON] [-o out.wav | -o -]
+const HELP = `Usage: chatterbox say ["text" | --stdin-stream] [--url ${DEFAULT_URL}] [--api-key KEY] [--voice NAME] [--language xx] [--params JSON] [-o out.wav | -o -]
 
 Speaks the text through a running balancer (the default URL, as 'npm start' runs it) or worker
 (--url, or CHATTERBOX_URL). Without a text argument it reads the text from stdin.
+--stdin-stream speaks stdin line by line as lines are typed or piped in, as one utterance, until stdin ends.
 A server with API keys on needs --api-key, or CHATTERBOX_API_KEY (which, unlike a flag, does not show in ps).
 -o FILE writes a WAV as chunks arrive; -o - streams the WAV to stdout (for a pipe into a player).
 Prints time to first audio, real-time factor and duration: on stdout, or on stderr with -o -.
@@ -26,6 +28,11 @@ function parseUrl(value: string): string {
   }
   if (!['ws:', 'wss:', 'http:', 'https:'].includes(url.protocol)) throw new UsageError(`--url '${value}' must start with ws:// or wss://`);
   return value;
+}
+
+/** Each line of stdin as it arrives, with its line break: the server speaks a line as soon as it ends. */
+async function* stdinLines(): AsyncGenerator<string> {
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) yield `${line}\n`;
 }
 
 async function readStdin(): Promise<string> {
@@ -46,6 +53,7 @@ export async function sayCommand(argv: string[]): Promise<void> {
       language: { type: 'string' },
       params: { type: 'string' },
       output: { type: 'string', short: 'o' },
+      'stdin-stream': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -55,9 +63,11 @@ export async function sayCommand(argv: string[]): Promise<void> {
   }
   const url = parseUrl(values.url);
   const params = values.params === undefined ? undefined : parseParamsFlag('--params', values.params);
-  const fromStdin = positionals.length === 0 && !process.stdin.isTTY;
-  const text = fromStdin ? await readStdin() : positionals.join(' ');
-  if (text.trim() === '') throw new UsageError(fromStdin ? 'the text on stdin is empty' : 'no text given: pass it as an argument or on stdin');
+  const streamed = values['stdin-stream'] === true;
+  if (streamed && positionals.length > 0) throw new UsageError('--stdin-stream reads the text from stdin: pass no text argument');
+  const fromStdin = positionals.length === 0 && !process.stdin.isTTY && !streamed;
+  const text = streamed ? '' : fromStdin ? await readStdin() : positionals.join(' ');
+  if (!streamed && text.trim() === '') throw new UsageError(fromStdin ? 'the text on stdin is empty' : 'no text given: pass it as an argument or on stdin');
   // With the WAV on stdout, everything else goes to stderr so the pipe carries only audio.
   const report = values.output === STDOUT_PATH ? console.error : console.log;
 
@@ -67,11 +77,12 @@ export async function sayCommand(argv: string[]): Promise<void> {
   let output: WavOutput | undefined;
   try {
     output = values.output === undefined ? undefined : await openWavOutput(values.output, rate);
-    const stream = client.speak(text, {
+    const options = {
       ...(values.voice === undefined ? {} : { voice: values.voice }),
       ...(values.language === undefined ? {} : { language: values.language }),
       ...(params ? { params } : {}),
-    });
+    };
+    const stream = streamed ? client.speakStream(stdinLines(), options) : client.speak(text, options);
     for await (const chunk of stream) await output?.append(chunk.pcm);
     const done = await stream.done;
     const seconds = done.samples / rate;

@@ -1,5 +1,6 @@
 import type { ParamInfo, SynthesisParams } from '../protocol/messages.js';
 import type { EngineCapacity } from './engine-capacity.js';
+import type { TextPiece } from './text/split-sentences.js';
 
 /** One piece of synthesized speech: mono float samples in [-1, 1] at the engine's sample rate. */
 export interface AudioChunk {
@@ -16,6 +17,11 @@ export interface SynthesisRequest {
   language: string;
   /** Every declared parameter, defaults filled in. */
   params: SynthesisParams;
+  /**
+   * Streamed input: text pieces that follow `text` (which may then be empty), arriving while the request runs; the
+   * request ends once this ends. Same voice, language and params throughout.
+   */
+  input?: AsyncIterable<TextPiece>;
 }
 
 /** What an engine tells the transport about itself; sent to clients in `ready` and shown in `/health`. */

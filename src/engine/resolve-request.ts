@@ -11,12 +11,12 @@ export interface RequestedSynthesis {
 }
 
 /**
- * Checks a request against the engine and the text limit and fills in defaults.
+ * Checks a request against the engine and the text limit and fills in defaults; `allowEmpty` for a streamed request.
  * Throws TtsError TEXT_EMPTY, TEXT_TOO_LONG, UNKNOWN_VOICE, UNKNOWN_LANGUAGE or BAD_PARAM.
  */
-export function resolveRequest(asked: RequestedSynthesis, info: EngineInfo, maxTextChars: number): SynthesisRequest {
+export function resolveRequest(asked: RequestedSynthesis, info: EngineInfo, maxTextChars: number, options: { allowEmpty?: boolean } = {}): SynthesisRequest {
   const text = asked.text.trim();
-  if (text.length === 0) throw new TtsError('TEXT_EMPTY', 'text is empty');
+  if (text.length === 0 && options.allowEmpty !== true) throw new TtsError('TEXT_EMPTY', 'text is empty');
   // Count code points, not UTF-16 units, so the limit means characters to users of any script.
   const chars = [...asked.text].length;
   if (chars > maxTextChars) {

@@ -1,6 +1,6 @@
 import { Packr } from 'msgpackr';
 import { TtsError } from './errors.js';
-import { STREAM_FORMATS, type StreamFormat, type ClientMessage, type ServerMessage, type SynthesisParams } from './messages.js';
+import { INPUT_MODES, STREAM_FORMATS, type StreamFormat, type ClientMessage, type ServerMessage, type SynthesisParams } from './messages.js';
 
 const packr = new Packr({ useRecords: false, moreTypes: false, mapsAsObjects: true, int64AsType: 'number' });
 
@@ -91,13 +91,18 @@ export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
   switch (frame.type) {
     case 'start': {
       const id = requireId(frame);
-      if (typeof frame.text !== 'string') fail("'text' must be a string");
+      if (frame.input !== undefined && !(INPUT_MODES as readonly unknown[]).includes(frame.input)) {
+        fail(`'input' must be one of ${INPUT_MODES.join(', ')}`);
+      }
+      const streamed = frame.input !== undefined;
+      if (typeof frame.text !== 'string' && !(streamed && frame.text === undefined)) fail("'text' must be a string");
       if (frame.voice !== undefined && typeof frame.voice !== 'string') fail("'voice' must be a string");
       if (frame.language !== undefined && !isLanguage(frame.language)) fail("'language' must be a language code such as 'en'");
       if (frame.format !== undefined && !isStreamFormat(frame.format)) {
         fail(`'format' must be one of ${STREAM_FORMATS.join(', ')}`);
       }
-      const message: ClientMessage = { type: 'start', id, text: frame.text };
+      const message: ClientMessage = { type: 'start', id, text: (frame.text as string | undefined) ?? '' };
+      if (streamed) message.input = 'stream';
       if (frame.voice !== undefined) message.voice = frame.voice;
       if (frame.language !== undefined) message.language = frame.language as string;
       if (frame.params !== undefined) message.params = parseParams(frame.params);
@@ -105,7 +110,14 @@ export function decodeClientMessage(bytes: Uint8Array): ClientMessage {
       return message;
     }
     case 'cancel':
-      return { type: 'cancel', id: requireId(frame) };
+    case 'flush':
+    case 'end':
+      return { type: frame.type, id: requireId(frame) };
+    case 'text': {
+      const id = requireId(frame);
+      if (typeof frame.text !== 'string') fail("'text' must be a string");
+      return { type: 'text', id, text: frame.text };
+    }
     case undefined:
       return fail("frame has no 'type'");
     default:

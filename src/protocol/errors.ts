@@ -28,6 +28,12 @@ export const ERROR_CODES = {
   UNAUTHORIZED: { retryable: false, closeCode: 1008, httpStatus: 401 },
   FORBIDDEN: { retryable: false, closeCode: 1008, httpStatus: 403 },
   RATE_LIMITED: { retryable: true, closeCode: 1013, httpStatus: 429 },
+  /** A `text`, `flush` or `end` frame names no request in flight on the connection. */
+  UNKNOWN_REQUEST: { retryable: false, closeCode: 1008, httpStatus: 404 },
+  /** A `text`, `flush` or `end` frame for a request whose input is closed (after `end`, or not streamed). */
+  INPUT_CLOSED: { retryable: false, closeCode: 1008, httpStatus: 409 },
+  /** A streamed request received no input for the input idle timeout and was ended. */
+  INPUT_TIMEOUT: { retryable: true, closeCode: 1008, httpStatus: 408 },
 } as const satisfies Record<string, { retryable: boolean; closeCode: number; httpStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

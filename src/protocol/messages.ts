@@ -1,7 +1,7 @@
 import type { ErrorCode } from './errors.js';
 
 /** Bumped on any change a client of an older version could misread. Sent in `ready`. */
-export const PROTOCOL_VERSION = 1;
+export const PROTOCOL_VERSION = 2;
 
 /** The WebSocket path of the streaming endpoint, on workers and on the balancer alike. */
 export const STREAM_PATH = '/v1/stream';
@@ -23,11 +23,18 @@ export type SynthesisParams = Record<string, number>;
 /** The tempo every engine offers as `params.speed` (OpenAI's range): 2 speaks twice as fast, pitch kept. */
 export const SPEED_PARAM: Readonly<ParamInfo> = Object.freeze({ min: 0.25, max: 4, default: 1 });
 
+/** How a request's text arrives: all in `start`, or `stream`ed in `text` frames until `end`. */
+export const INPUT_MODES = ['stream'] as const;
+export type InputMode = (typeof INPUT_MODES)[number];
+
 export interface StartMessage {
   type: 'start';
   /** Client-chosen request id, unique among the connection's requests in flight. */
   id: string;
+  /** The text to speak; with `input: 'stream'` the first of it (may be empty or omitted on the wire). */
   text: string;
+  /** 'stream': more text follows in `text` frames, and the request's input ends with `end`. */
+  input?: InputMode;
   voice?: string;
   /** Language code for multilingual models, e.g. 'fr'; one of `ready.languages`. */
   language?: string;
@@ -40,7 +47,29 @@ export interface CancelMessage {
   id: string;
 }
 
-export type ClientMessage = StartMessage | CancelMessage;
+/** Appends text to a streamed request's input. */
+export interface TextMessage {
+  type: 'text';
+  id: string;
+  text: string;
+}
+
+/** Speaks a streamed request's buffered text now, even mid-sentence. */
+export interface FlushMessage {
+  type: 'flush';
+  id: string;
+}
+
+/** Closes a streamed request's input: the request ends with `done` after the audio of all its text. */
+export interface EndMessage {
+  type: 'end';
+  id: string;
+}
+
+export type ClientMessage = StartMessage | CancelMessage | TextMessage | FlushMessage | EndMessage;
+
+/** Every client frame type, as a version-2 server lists them in `ready.frames`. */
+export const CLIENT_FRAME_TYPES = ['start', 'cancel', 'text', 'flush', 'end'] as const satisfies ReadonlyArray<ClientMessage['type']>;
 
 /** A parameter an engine accepts, with its inclusive range and default. */
 export interface ParamInfo {
@@ -53,6 +82,8 @@ export interface ParamInfo {
 export interface ReadyMessage {
   type: 'ready';
   protocol: number;
+  /** Client frame types this server takes (absent before protocol 2, which took only `start` and `cancel`). */
+  frames?: string[];
   engine: string;
   /** Sample rate of every `audio` frame on this connection, in Hz. */
   sampleRate: number;

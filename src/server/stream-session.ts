@@ -6,14 +6,14 @@ import { throttleLog, type LogThrottle } from '../logging/log-throttle.js';
 import type { Logger } from '../logging/logger.js';
 import { decodeClientMessage, encodeFrame, peekRequestId } from '../protocol/codec.js';
 import { TtsError, toTtsError } from '../protocol/errors.js';
-import { PROTOCOL_VERSION, type ServerMessage, type StartMessage } from '../protocol/messages.js';
+import { CLIENT_FRAME_TYPES, PROTOCOL_VERSION, type ClientMessage, type ServerMessage, type StartMessage } from '../protocol/messages.js';
 import type { FrameConnection, SessionHandler } from '../transport/frame-connection.js';
 import type { Admission } from './admission.js';
 import { runSynthesis } from './run-synthesis.js';
+import { StreamedInput, type StreamedInputLimits } from './streamed-input.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 
-export interface SessionLimits {
-  maxTextChars: number;
+export interface SessionLimits extends StreamedInputLimits {
   maxRequestsPerConnection: number;
   maxFrameBytes: number;
   /** Send-buffer size at which a request waits for the client to read, in bytes. */
@@ -22,12 +22,21 @@ export interface SessionLimits {
   stallTimeoutSec: number;
 }
 
+/** A request in flight on the connection. */
+interface ActiveRequest {
+  abort: AbortController;
+  /** Its input, when it was started with `input: 'stream'`. */
+  input: StreamedInput | undefined;
+  /** Why the server ended it (TEXT_TOO_LONG, INPUT_TIMEOUT): sent instead of `done`. */
+  failure: TtsError | undefined;
+}
+
 /**
  * One WebSocket connection's state machine: validates frames, runs up to the limit of requests
  * concurrently, keeps each request's seq contiguous, and answers every bad frame with a coded error.
  */
 export class StreamSession implements SessionHandler {
-  private readonly requests = new Map<string, AbortController>();
+  private readonly requests = new Map<string, ActiveRequest>();
   private readonly rejected: LogThrottle;
 
   constructor(
@@ -56,6 +65,7 @@ export class StreamSession implements SessionHandler {
     this.sendMessage({
       type: 'ready',
       protocol: PROTOCOL_VERSION,
+      frames: [...CLIENT_FRAME_TYPES],
       engine: info.name,
       sampleRate: info.sampleRateHz,
       voices: info.voices,
@@ -76,7 +86,8 @@ export class StreamSession implements SessionHandler {
       }
       const message = decodeClientMessage(bytes);
       if (message.type === 'start') this.start(message);
-      else this.requests.get(message.id)?.abort();
+      else if (message.type === 'cancel') this.stop(this.requests.get(message.id));
+      else this.input(message);
     } catch (err) {
       const error = toTtsError(err);
       // An id still in flight (a duplicate, or a malformed frame reusing it) belongs to the request running:
@@ -92,8 +103,31 @@ export class StreamSession implements SessionHandler {
   /** The connection closed: stop every request of it. */
   closed(): void {
     this.rejected.stop();
-    for (const abort of this.requests.values()) abort.abort();
+    for (const request of this.requests.values()) this.stop(request);
     this.requests.clear();
+  }
+
+  private stop(request: ActiveRequest | undefined, failure?: TtsError): void {
+    if (!request) return;
+    request.failure ??= failure;
+    request.input?.close();
+    request.abort.abort();
+  }
+
+  /** A `text`, `flush` or `end` frame. Throws UNKNOWN_REQUEST or INPUT_CLOSED; past the text limit the request ends. */
+  private input(message: Exclude<ClientMessage, StartMessage | { type: 'cancel' }>): void {
+    const request = this.requests.get(message.id);
+    if (!request) throw new TtsError('UNKNOWN_REQUEST', `no request '${message.id}' is in flight on this connection`);
+    const input = request.input;
+    if (!input) throw new TtsError('INPUT_CLOSED', `request '${message.id}' was not started with input 'stream'`);
+    if (message.type === 'flush') return input.flush();
+    if (message.type === 'end') return input.end();
+    try {
+      input.append(message.text);
+    } catch (err) {
+      if (!(err instanceof TtsError && err.code === 'TEXT_TOO_LONG')) throw err;
+      this.stop(request, err);
+    }
   }
 
   private start(message: StartMessage): void {
@@ -104,14 +138,32 @@ export class StreamSession implements SessionHandler {
     }
     const refusal = this.deps.isAccepting?.();
     if (refusal) throw refusal;
-    const request = resolveRequest(message, this.deps.engine.info, this.deps.limits.maxTextChars);
-    const abort = new AbortController();
-    this.requests.set(message.id, abort);
-    void this.run(message, request, abort, startedAt);
+    const streamed = message.input === 'stream';
+    const request = resolveRequest(streamed ? { ...message, text: '' } : message, this.deps.engine.info, this.deps.limits.maxTextChars, {
+      allowEmpty: streamed,
+    });
+    const active: ActiveRequest = { abort: new AbortController(), input: undefined, failure: undefined };
+    if (streamed) {
+      const input = new StreamedInput(this.deps.limits, request.language, () =>
+        this.stop(active, new TtsError('INPUT_TIMEOUT', `no text for ${this.deps.limits.inputIdleTimeoutSec} s with the input open`)),
+      );
+      // The start's own text is the first piece of input, cut like the rest.
+      try {
+        input.append(message.text);
+      } catch (err) {
+        input.close();
+        throw err;
+      }
+      active.input = input;
+      request.input = input.pieces;
+    }
+    this.requests.set(message.id, active);
+    void this.run(message, request, active, startedAt);
   }
 
-  private async run(message: StartMessage, request: ReturnType<typeof resolveRequest>, abort: AbortController, startedAt: number): Promise<void> {
+  private async run(message: StartMessage, request: ReturnType<typeof resolveRequest>, active: ActiveRequest, startedAt: number): Promise<void> {
     const { id } = message;
+    const { abort } = active;
     const log = this.deps.logger.child({ requestId: id });
     log.debug({ textChars: request.text.length, voice: request.voice }, 'request started');
     // With `opus` every chunk goes through one Ogg Opus encoder; frames carry its pages, numbered here, since a chunk
@@ -150,6 +202,7 @@ export class StreamSession implements SessionHandler {
           },
         },
       });
+      if (active.failure) throw active.failure;
       if (opus && !outcome.cancelled) {
         encoder = undefined;
         void send(opus.finish(), 0);
@@ -157,9 +210,12 @@ export class StreamSession implements SessionHandler {
       outcome.chunks = frames;
       this.deps.metrics.requestFinished('ws', outcome);
       this.sendMessage({ type: 'done', id, chunks: outcome.chunks, samples: outcome.samples, cancelled: outcome.cancelled, metrics: outcome.metrics });
-      log.info({ textChars: request.text.length, chunks: outcome.chunks, cancelled: outcome.cancelled, ...outcome.metrics }, 'request done');
+      log.info(
+        { textChars: active.input?.chars ?? request.text.length, chunks: outcome.chunks, cancelled: outcome.cancelled, ...outcome.metrics },
+        'request done',
+      );
     } catch (err) {
-      const error = abort.signal.aborted && !(err instanceof TtsError && err.code === 'SERVER_BUSY') ? undefined : toTtsError(err);
+      const error = active.failure ?? (abort.signal.aborted && !(err instanceof TtsError && err.code === 'SERVER_BUSY') ? undefined : toTtsError(err));
       if (error) {
         this.deps.metrics.requestFailed('ws', error.code);
         log.warn({ err: error, code: error.code }, 'request failed');
@@ -168,6 +224,7 @@ export class StreamSession implements SessionHandler {
         this.sendMessage({ type: 'done', id, chunks: 0, samples: 0, cancelled: true, metrics: { ttfaMs: 0, rtf: 0, totalMs: 0, audioMs: 0 } });
       }
     } finally {
+      active.input?.close();
       this.requests.delete(id);
       // An Opus encoder not finished above holds WebAssembly memory until finished.
       if (encoder) encoder.finish();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { MAX_ID_CHARS, decodeClientMessage, decodeServerMessage, encodeFrame, peekFrameId, peekFrameType, peekRequestId } from '../../src/protocol/codec.js';
-import { STREAM_FORMATS, type ClientMessage, type ServerMessage } from '../../src/protocol/messages.js';
+import { CLIENT_FRAME_TYPES, INPUT_MODES, STREAM_FORMATS, type ClientMessage, type ServerMessage } from '../../src/protocol/messages.js';
 import { fuzzParameters, mutated, packPairs, valueOrCodedError, type MapHeader } from '../helpers/fuzz.js';
 
 const CLIENT_CODES = ['BAD_FRAME', 'BAD_MESSAGE', 'UNKNOWN_TYPE'] as const;
@@ -18,6 +18,12 @@ const validClient: fc.Arbitrary<ClientMessage> = fc.oneof(
     { requiredKeys: ['type', 'id', 'text'] },
   ),
   fc.record({ type: fc.constant('cancel' as const), id: fc.string({ minLength: 1, maxLength: 8 }) }),
+  fc.record(
+    { type: fc.constant('start' as const), id: fc.string({ minLength: 1, maxLength: 8 }), input: fc.constantFrom(...INPUT_MODES), text },
+    { requiredKeys: ['type', 'id', 'input'] },
+  ) as fc.Arbitrary<ClientMessage>,
+  fc.record({ type: fc.constant('text' as const), id: fc.string({ minLength: 1, maxLength: 8 }), text }),
+  fc.record({ type: fc.constantFrom('flush' as const, 'end' as const), id: fc.string({ minLength: 1, maxLength: 8 }) }),
 );
 const validServer: fc.Arbitrary<ServerMessage> = fc.oneof(
   fc.record({ type: fc.constant('audio' as const), id: fc.string({ minLength: 1, maxLength: 8 }), seq: fc.nat(), pcm: fc.uint8Array({ maxLength: 32 }) }),
@@ -33,7 +39,7 @@ const validServer: fc.Arbitrary<ServerMessage> = fc.oneof(
 
 /** Values a field may hold: the right ones, near misses, and other msgpack kinds. */
 const fieldValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom('start', 'cancel', 'audio', 'done', 'error', 'ready', 'nope', 'Start', '', 's16le', 'f32le', 'BAD_FRAME'),
+  fc.constantFrom('start', 'cancel', 'text', 'flush', 'end', 'stream', 'audio', 'done', 'error', 'ready', 'nope', 'Start', '', 's16le', 'f32le', 'BAD_FRAME'),
   id,
   text,
   fc.integer(),
@@ -52,6 +58,7 @@ const fieldName = fc.constantFrom(
   'language',
   'params',
   'format',
+  'input',
   'seq',
   'pcm',
   'code',
@@ -82,15 +89,17 @@ const anyFrame = fc.oneof(
 );
 
 describe('fuzz: frame decoders', () => {
-  it('decodeClientMessage gives a valid message or BAD_FRAME / BAD_MESSAGE / UNKNOWN_TYPE for any input', () => {
+  it('decodeClientMessage gives a valid message of any type (start, cancel, text, flush, end) or BAD_FRAME / BAD_MESSAGE / UNKNOWN_TYPE for any input', () => {
     fc.assert(
       fc.property(anyFrame, (bytes) => {
         const message = valueOrCodedError(() => decodeClientMessage(bytes), CLIENT_CODES);
         if (message === undefined) return;
-        assert.ok(message.type === 'start' || message.type === 'cancel');
+        assert.ok((CLIENT_FRAME_TYPES as readonly string[]).includes(message.type));
         assert.ok(typeof message.id === 'string' && message.id.length >= 1 && message.id.length <= MAX_ID_CHARS);
+        if (message.type === 'text') assert.equal(typeof message.text, 'string');
         if (message.type === 'start') {
           assert.equal(typeof message.text, 'string');
+          if (message.input !== undefined) assert.ok(INPUT_MODES.includes(message.input));
           if (message.format !== undefined) assert.ok(STREAM_FORMATS.includes(message.format));
           for (const value of Object.values(message.params ?? {})) assert.ok(Number.isFinite(value));
         }

@@ -37,12 +37,21 @@ describe('client frames round-trip', () => {
     { name: 'start with empty params', message: { type: 'start', id: 'x', text: '', params: {} } },
     { name: `id of ${MAX_ID_CHARS} characters`, message: { type: 'start', id: 'i'.repeat(MAX_ID_CHARS), text: 't' } },
     { name: 'cancel', message: { type: 'cancel', id: 'req-1' } },
+    { name: 'streamed start', message: { type: 'start', id: 's', text: 'First words', input: 'stream', voice: 'rms' } },
+    { name: 'text', message: { type: 'text', id: 's', text: ' more words.' } },
+    { name: 'empty text', message: { type: 'text', id: 's', text: '' } },
+    { name: 'flush', message: { type: 'flush', id: 's' } },
+    { name: 'end', message: { type: 'end', id: 's' } },
   ];
   for (const { name, message } of messages) {
     it(name, () => {
       assert.deepEqual(decodeClientMessage(encodeFrame(message)), message);
     });
   }
+
+  it('a streamed start may omit its text, which reads as empty', () => {
+    assert.deepEqual(decodeClientMessage(packFrame({ type: 'start', id: 'a', input: 'stream' })), { type: 'start', id: 'a', text: '', input: 'stream' });
+  });
 
   it('drops fields the protocol does not define', () => {
     assert.deepEqual(decodeClientMessage(packFrame({ type: 'cancel', id: 'a', extra: [1, 2] })), { type: 'cancel', id: 'a' });
@@ -169,6 +178,18 @@ describe('decodeClientMessage rejects', () => {
     { name: 'a NaN param', bytes: packFrame({ type: 'start', id: 'a', text: 'x', params: { speed: NaN } }), code: 'BAD_MESSAGE', message: /speed/ },
     { name: 'an unknown format', bytes: packFrame({ type: 'start', id: 'a', text: 'x', format: 'mp3' }), code: 'BAD_MESSAGE', message: /'format'/ },
     { name: 'cancel without id', bytes: packFrame({ type: 'cancel' }), code: 'BAD_MESSAGE', message: /'id'/ },
+    { name: 'an unknown input mode', bytes: packFrame({ type: 'start', id: 'a', input: 'words' }), code: 'BAD_MESSAGE', message: /'input'/ },
+    {
+      name: 'a streamed start with numeric text',
+      bytes: packFrame({ type: 'start', id: 'a', input: 'stream', text: 1 }),
+      code: 'BAD_MESSAGE',
+      message: /'text'/,
+    },
+    { name: 'text without text', bytes: packFrame({ type: 'text', id: 'a' }), code: 'BAD_MESSAGE', message: /'text'/ },
+    { name: 'text with binary text', bytes: packFrame({ type: 'text', id: 'a', text: new Uint8Array([104]) }), code: 'BAD_MESSAGE', message: /'text'/ },
+    { name: 'text without id', bytes: packFrame({ type: 'text', text: 'hi' }), code: 'BAD_MESSAGE', message: /'id'/ },
+    { name: 'flush with a numeric id', bytes: packFrame({ type: 'flush', id: 3 }), code: 'BAD_MESSAGE', message: /'id'/ },
+    { name: 'end without id', bytes: packFrame({ type: 'end' }), code: 'BAD_MESSAGE', message: /'id'/ },
   ];
   for (const { name, bytes, code, message } of cases) {
     it(`${name} with ${code}`, () => rejects(bytes, code, message));

@@ -1,6 +1,8 @@
+import { fadeOut } from '../../audio/fade-out.js';
 import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
 import type { EngineSpec } from '../engine-spec.js';
+import { requestPieces } from '../text/request-pieces.js';
 import { splitSentences, type TextPiece } from '../text/split-sentences.js';
 import { loadChatterboxModel } from './chatterbox-model.js';
 import { generateSpeechTokens } from './generate-tokens.js';
@@ -24,6 +26,8 @@ const DECODER_FADE_IN_MS = 40;
 /** Audio per speech token (25 tokens per second). */
 const MS_PER_TOKEN = 40;
 const SAMPLES_PER_TOKEN = (MODEL_SAMPLE_RATE_HZ * MS_PER_TOKEN) / 1000;
+/** Each piece's audio ends with this fade to silence (10 ms), measured in test/engine/chatterbox/streamed-joins.test.ts. */
+export const PIECE_FADE_OUT_SAMPLES = MODEL_SAMPLE_RATE_HZ / 100;
 
 /**
  * Chunking whose re-decoded context covers the decoder's fade-in plus the crossfade: with less, the crossfade
@@ -112,40 +116,48 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     const p = request.params;
     const seed = p.seed === undefined || p.seed === 0 ? createRandomSeed() : p.seed;
     let tokens = 0;
+    let index = 0;
     const encode = (piece: TextPiece) => model.tokenizer.encode(normalizeText(piece.text, piece), request.language);
-    // Every piece is checked against the position table before the first one runs, so a refusal comes before any audio.
-    const groups = splitSentences(request.text, { maxChars: MAX_GROUP_CHARS, language: request.language }).flatMap((piece) =>
-      fitToTextPositions(piece, encode, { language: request.language }),
-    );
-    for (const [index, { encoded: text }] of groups.entries()) {
-      if (signal.aborted) return;
-      const decoder = new StreamDecoder(createWindowDecoder(model, voice), chunking, MODEL_SAMPLE_RATE_HZ);
-      const generation = generateSpeechTokens(
-        model,
-        {
-          text,
-          voice,
-          exaggeration: p.exaggeration ?? 0.5,
-          cfgWeight: p.cfg_weight ?? 0,
-          sampler: toSamplerParams(p),
-          // Each group gets its own seed derived from the request's, so a seeded request is reproducible.
-          seed: (seed + index * 0x9e3779b9) >>> 0 || 1,
-          maxNewTokens: p.max_new_tokens ?? 1000,
-          stepsPerRun,
-          admitted: index > 0,
-        },
-        signal,
-      );
-      for await (const token of generation) {
-        tokens += 1;
-        const pcm = await decoder.push(token);
-        if (pcm && pcm.length > 0) yield { pcm, tokens };
+    const split = (text: string) => splitSentences(text, { maxChars: MAX_GROUP_CHARS, language: request.language });
+    // A streamed request's pieces run in turn, with the same voice conditioning and seeds numbered on from the
+    // pieces before, so streamed text cut where the whole text would be cut sounds the same as the whole text.
+    for await (const batch of requestPieces(request, split)) {
+      // Every piece of a batch is checked against the position table before the first one runs, so a refusal comes
+      // before any of its audio.
+      const groups = batch.flatMap((piece) => fitToTextPositions(piece, encode, { language: request.language }));
+      for (const { encoded: text } of groups) {
+        if (signal.aborted) return;
+        const decoder = new StreamDecoder(createWindowDecoder(model, voice), chunking, MODEL_SAMPLE_RATE_HZ);
+        const generation = generateSpeechTokens(
+          model,
+          {
+            text,
+            voice,
+            exaggeration: p.exaggeration ?? 0.5,
+            cfgWeight: p.cfg_weight ?? 0,
+            sampler: toSamplerParams(p),
+            // Each group gets its own seed derived from the request's, so a seeded request is reproducible.
+            seed: (seed + index * 0x9e3779b9) >>> 0 || 1,
+            maxNewTokens: p.max_new_tokens ?? 1000,
+            stepsPerRun,
+            admitted: index > 0,
+          },
+          signal,
+        );
+        index += 1;
+        for await (const token of generation) {
+          tokens += 1;
+          const pcm = await decoder.push(token);
+          if (pcm && pcm.length > 0) yield { pcm, tokens };
+        }
+        if (signal.aborted) return;
+        let rest = await decoder.flush();
+        // The multilingual reference drops the last token's 40 ms, where that model tends to leave a click.
+        if (model.variant === 'multilingual') rest = rest.subarray(0, Math.max(0, rest.length - SAMPLES_PER_TOKEN));
+        // The next piece's decode fades in from silence; this one fades out to meet it, so the join has no click.
+        fadeOut(rest, PIECE_FADE_OUT_SAMPLES);
+        if (rest.length > 0) yield { pcm: rest, tokens };
       }
-      if (signal.aborted) return;
-      let rest = await decoder.flush();
-      // The multilingual reference drops the last token's 40 ms, where that model tends to leave a click.
-      if (model.variant === 'multilingual') rest = rest.subarray(0, Math.max(0, rest.length - SAMPLES_PER_TOKEN));
-      if (rest.length > 0) yield { pcm: rest, tokens };
     }
   }
 

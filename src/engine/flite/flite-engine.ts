@@ -4,6 +4,7 @@ import { setImmediate } from 'node:timers';
 import { decodeWav } from '../../audio/wav.js';
 import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
+import { requestPieces } from '../text/request-pieces.js';
 import { splitSentences } from '../text/split-sentences.js';
 import { fliteWeight, isSpeakableByFlite } from './flite-text.js';
 import { createWasiShim } from './wasi-shim.js';
@@ -87,26 +88,29 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
     const speed = request.params['speed'] ?? 1;
     if (!(speed >= 0.5 && speed <= 2)) throw new TtsError('BAD_PARAM', `param 'speed' must be in 0.5..2, got ${speed}`);
     // argv strings are NUL-terminated, so a control character could cut the text short.
-    const text = request.text.replace(/[\u0000-\u0008\u000e-\u001f\u007f]/gu, ' ');
-    const pieces = splitSentences(text, { maxChars: config.maxSentenceChars, weigh: fliteWeight });
-    if (pieces.length === 0) throw new TtsError('TEXT_EMPTY', 'text has nothing to speak');
-    // Pieces flite would only make silence of (emoji, non-ASCII, punctuation) are skipped, unless nothing else is left.
-    const speakable = pieces.map((piece) => piece.text).filter(isSpeakableByFlite);
-    const sentences = speakable.length > 0 ? speakable : [pieces[0]!.text];
-
+    const split = (text: string) =>
+      splitSentences(text.replace(/[\u0000-\u0008\u000e-\u001f\u007f]/gu, ' '), { maxChars: config.maxSentenceChars, weigh: fliteWeight });
     const gain = 10 ** (gainDb / 20);
-    for (const [index, sentence] of sentences.entries()) {
-      // Each flite run blocks the thread, so let other requests on it take a turn between sentences.
-      if (index > 0) await new Promise((resolve) => setImmediate(resolve));
-      if (signal.aborted || module === undefined) return;
-      const argv = ['-voice', request.voice, '--setf', `duration_stretch=${1 / speed}`, '-t', sentence];
-      let pcm = applyGain(runFlite(module, argv), gain);
-      if (index === 0) pcm = trimLeadingSilence(pcm, (LEAD_SILENCE_MS / 1000) * SAMPLE_RATE_HZ);
-      const pieces = Math.ceil(pcm.length / maxChunkSamples);
-      for (let piece = 0; piece < pieces; piece++) {
-        if (signal.aborted) return;
-        // Each chunk gets a buffer of its own, so a consumer may transfer it to another thread.
-        yield { pcm: pcm.slice(Math.floor((piece * pcm.length) / pieces), Math.floor(((piece + 1) * pcm.length) / pieces)) };
+    let index = 0;
+    for await (const pieces of requestPieces(request, split)) {
+      if (pieces.length === 0 && request.input === undefined) throw new TtsError('TEXT_EMPTY', 'text has nothing to speak');
+      // Pieces flite would only make silence of (emoji, non-ASCII, punctuation) are skipped, unless nothing else is left.
+      const speakable = pieces.map((piece) => piece.text).filter(isSpeakableByFlite);
+      const sentences = speakable.length > 0 || request.input !== undefined ? speakable : [pieces[0]!.text];
+      for (const sentence of sentences) {
+        // Each flite run blocks the thread, so let other requests on it take a turn between sentences.
+        if (index > 0) await new Promise((resolve) => setImmediate(resolve));
+        if (signal.aborted || module === undefined) return;
+        const argv = ['-voice', request.voice, '--setf', `duration_stretch=${1 / speed}`, '-t', sentence];
+        let pcm = applyGain(runFlite(module, argv), gain);
+        if (index === 0) pcm = trimLeadingSilence(pcm, (LEAD_SILENCE_MS / 1000) * SAMPLE_RATE_HZ);
+        index += 1;
+        const chunks = Math.ceil(pcm.length / maxChunkSamples);
+        for (let chunk = 0; chunk < chunks; chunk++) {
+          if (signal.aborted) return;
+          // Each chunk gets a buffer of its own, so a consumer may transfer it to another thread.
+          yield { pcm: pcm.slice(Math.floor((chunk * pcm.length) / chunks), Math.floor(((chunk + 1) * pcm.length) / chunks)) };
+        }
       }
     }
   }

@@ -4,6 +4,7 @@ import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
 import type { EngineCapacity } from '../engine-capacity.js';
 import type { EngineSpec } from '../engine-spec.js';
+import type { TextPiece } from '../text/split-sentences.js';
 import { ChunkStream } from './chunk-stream.js';
 import type { FromEngineThread, ToEngineThread } from './thread-messages.js';
 
@@ -85,7 +86,9 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
           },
           { once: true },
         );
-        send({ op: 'start', rid, request, credit: CHUNKS_AHEAD });
+        const { input, ...plain } = request;
+        send({ op: 'start', rid, request: plain, credit: CHUNKS_AHEAD, ...(input ? { streamed: true } : {}) });
+        if (input) void forwardInput(rid, input);
         return stream;
       },
       close() {
@@ -102,6 +105,15 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
         });
       },
     };
+
+    /** Sends a streamed request's pieces to the engine thread as they arrive, until its input or the request ends. */
+    async function forwardInput(rid: number, input: AsyncIterable<TextPiece>): Promise<void> {
+      for await (const piece of input) {
+        if (!streams.has(rid)) return;
+        send({ op: 'text', rid, piece });
+      }
+      if (streams.has(rid)) send({ op: 'text-end', rid });
+    }
 
     const onMessage = (message: FromEngineThread) => {
       switch (message.op) {

@@ -3,6 +3,7 @@ import { toTtsError } from '../../protocol/errors.js';
 import { createEngine } from '../create-engine.js';
 import type { Engine, SynthesisRequest } from '../engine.js';
 import type { EngineSpec } from '../engine-spec.js';
+import { TextQueue } from '../text/text-queue.js';
 import type { FromEngineThread, ToEngineThread } from './thread-messages.js';
 
 // The engine thread: owns one engine, runs requests concurrently, and sends a request's chunks
@@ -12,6 +13,8 @@ interface Running {
   abort: AbortController;
   credit: number;
   wake: (() => void) | undefined;
+  /** A streamed request's input, filled by `text` messages. */
+  input: TextQueue | undefined;
 }
 
 const port = parentPort;
@@ -67,11 +70,18 @@ async function main(): Promise<void> {
   port!.on('message', (message: ToEngineThread) => {
     switch (message.op) {
       case 'start': {
-        const job: Running = { abort: new AbortController(), credit: message.credit, wake: undefined };
+        const input = message.streamed === true ? new TextQueue() : undefined;
+        const job: Running = { abort: new AbortController(), credit: message.credit, wake: undefined, input };
         running.set(message.rid, job);
-        void run(engine, message.rid, message.request, job);
+        void run(engine, message.rid, input ? { ...message.request, input } : message.request, job);
         break;
       }
+      case 'text':
+        running.get(message.rid)?.input?.push(message.piece);
+        break;
+      case 'text-end':
+        running.get(message.rid)?.input?.end();
+        break;
       case 'credit': {
         const job = running.get(message.rid);
         if (job) {
@@ -84,13 +94,17 @@ async function main(): Promise<void> {
         const job = running.get(message.rid);
         if (job) {
           job.abort.abort();
+          job.input?.close();
           wake(job);
         }
         break;
       }
       case 'close':
         closing = true;
-        for (const job of running.values()) job.abort.abort();
+        for (const job of running.values()) {
+          job.abort.abort();
+          job.input?.close();
+        }
         void engine.close().finally(() => {
           post({ op: 'closed' });
           port!.close();

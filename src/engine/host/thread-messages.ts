@@ -1,10 +1,16 @@
 import type { ErrorCode } from '../../protocol/errors.js';
 import type { EngineInfo, SynthesisRequest } from '../engine.js';
 import type { EngineCapacity } from '../engine-capacity.js';
+import type { TextPiece } from '../text/split-sentences.js';
 
-/** Main thread → engine thread. `credit` lets the thread send that many more chunks of a request. */
+/**
+ * Main thread → engine thread. `credit` lets the thread send that many more chunks of a request. A `streamed`
+ * request's input follows as `text` messages and one `text-end`.
+ */
 export type ToEngineThread =
-  | { op: 'start'; rid: number; request: SynthesisRequest; credit: number }
+  | { op: 'start'; rid: number; request: Omit<SynthesisRequest, 'input'>; credit: number; streamed?: boolean }
+  | { op: 'text'; rid: number; piece: TextPiece }
+  | { op: 'text-end'; rid: number }
   | { op: 'credit'; rid: number; credit: number }
   | { op: 'cancel'; rid: number }
   | { op: 'close' };

@@ -3,7 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { createChatterboxEngine } from '../../../src/engine/chatterbox/chatterbox-engine.js';
+import { fadeOut } from '../../../src/audio/fade-out.js';
+import { PIECE_FADE_OUT_SAMPLES, createChatterboxEngine } from '../../../src/engine/chatterbox/chatterbox-engine.js';
 import { generateSpeechTokens } from '../../../src/engine/chatterbox/generate-tokens.js';
 import { normalizeText } from '../../../src/engine/chatterbox/normalize-text.js';
 import { TOKENS } from '../../../src/engine/chatterbox/text-tokenizer.js';
@@ -164,7 +165,8 @@ describe('Chatterbox engine on the tiny models', { timeout: 120_000 }, () => {
         assert.equal(tokens, expected.length, 'the last chunk counts every token');
         assert.ok(chunks.length >= 3, `${chunks.length} chunks: too few seams to test`);
         assert.equal(audio.length, expected.length * SAMPLES_PER_TOKEN);
-        const whole = await decodeWhole(tiny, expected);
+        // The engine fades each piece's last 10 ms to silence, against clicks where the next piece begins.
+        const whole = fadeOut(await decodeWhole(tiny, expected), PIECE_FADE_OUT_SAMPLES);
         const { value, at } = maxDifference(audio, whole);
         const seams = chunks.slice(0, -1).map((_, i) => chunks.slice(0, i + 1).reduce((n, c) => n + c.pcm.length, 0));
         assert.ok(value < 1e-5, `stream differs from the whole decode by ${value} at sample ${at}; seams at ${seams.join(', ')}`);
@@ -336,7 +338,7 @@ describe('Chatterbox engine on the tiny models', { timeout: 120_000 }, () => {
       const total = perGroup.reduce((n, tokens) => n + tokens.length, 0);
       assert.ok(total > stopBiasStart + 8, `${total} tokens: more than one generation call can give`);
       assert.equal(spoken.tokens, total);
-      const wholes = await Promise.all(perGroup.map((tokens) => decodeWhole(tiny, tokens)));
+      const wholes = await Promise.all(perGroup.map(async (tokens) => fadeOut(await decodeWhole(tiny, tokens), PIECE_FADE_OUT_SAMPLES)));
       const expected = joinChunks(wholes.map((pcm) => ({ pcm })));
       const { value, at } = maxDifference(spoken.audio, expected);
       assert.ok(value < 1e-5, `differs from the groups decoded one by one by ${value} at sample ${at}`);
