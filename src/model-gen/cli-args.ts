@@ -5,7 +5,7 @@ import { MAX_DECODER_LOOKAHEAD_TOKENS } from './conditional-decoder.js';
 import type { MakeModelOptions } from './make-model.js';
 
 /** Usage text printed with argument errors. */
-export const USAGE = `usage: make-model --out DIR [--size tiny|full] [--variant english|turbo] [--dtype fp32|fp16]
+export const USAGE = `usage: make-model --out DIR [--size tiny|full] [--variant english|turbo] [--dtype fp32|fp16|q4|q4f16]
                   [--seed N] [--attention gqa|standard] [--position-ids] [--plain-tokenizer]
                   [--external-data | --inline-data] [--stop-bias-start N] [--decoder-lookahead 0..8]`;
 
@@ -45,7 +45,7 @@ export function parseMakeModelArgs(argv: string[]): MakeModelOptions {
     size: oneOf('size', values.size, ['tiny', 'full'] as const),
     variant: oneOf('variant', values.variant, ['english', 'turbo'] as const),
     outDir: values.out ?? '',
-    dtype: oneOf('dtype', values.dtype, ['fp32', 'fp16'] as const),
+    dtype: oneOf('dtype', values.dtype, ['fp32', 'fp16', 'q4', 'q4f16'] as const),
     attention: oneOf('attention', values.attention, ['gqa', 'standard'] as const),
     positionIds: values['position-ids'],
     plainTokenizer: values['plain-tokenizer'],

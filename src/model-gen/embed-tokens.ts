@@ -9,20 +9,23 @@
 // Turbo (input_ids only; the real rule is not published): a row of one token is a generated speech token, a longer
 // row is text. Feed text only as a whole prefill and speech tokens one step at a time.
 import { EXAGGERATION_TOKEN } from './constants.js';
+import type { ModelDtype } from './make-model.js';
 import { GraphBuilder } from './onnx-builder.js';
+import { embeddingFor } from './quantized-linear.js';
 import type { ModelDims } from './sizes.js';
 import { randomWeight } from './weights.js';
 
 const BATCH = 'batch_size';
 const SEQUENCE = 'sequence_length';
 
-/** The English embed_tokens graph. */
-export function buildEnglishEmbedTokens(dims: ModelDims, seed: number): GraphBuilder {
+/** The English embed_tokens graph (tables 4-bit quantized for q4 and q4f16). */
+export function buildEnglishEmbedTokens(dims: ModelDims, seed: number, dtype: ModelDtype = 'fp32'): GraphBuilder {
   const g = new GraphBuilder('embed_tokens');
   const ids = g.input('input_ids', 'int64', [BATCH, SEQUENCE]);
   const positions = g.input('position_ids', 'int64', [BATCH, SEQUENCE]);
   const exaggeration = g.input('exaggeration', 'float32', [BATCH]);
-  const table = (name: string, rows: number, std: number) => randomWeight(g, seed, name, [rows, dims.hidden], std);
+  const embedding = embeddingFor(g, seed, dtype);
+  const table = (name: string, rows: number, std: number) => (indices: string) => embedding(name, [rows, dims.hidden], std, indices);
 
   const isZero = g.op('Cast', [g.op('Equal', [ids, g.i64(0)])], { to: 7 });
   const zerosBefore = g.op('Sub', [g.op('CumSum', [isZero, g.i64(1)]), isZero]);
@@ -35,11 +38,8 @@ export function buildEnglishEmbedTokens(dims: ModelDims, seed: number): GraphBui
 
   const zero = g.i64(0);
   // Rows outside `mask` look up row 0 and are zeroed below, so any id is safe there.
-  const lookup = (mask: string, tokenTable: string, positionTable: string) =>
-    g.op('Add', [
-      g.op('Gather', [tokenTable, g.op('Where', [mask, ids, zero])], { axis: 0 }),
-      g.op('Gather', [positionTable, g.op('Where', [mask, positions, zero])], { axis: 0 }),
-    ]);
+  const lookup = (mask: string, tokenTable: (indices: string) => string, positionTable: (indices: string) => string) =>
+    g.op('Add', [tokenTable(g.op('Where', [mask, ids, zero])), positionTable(g.op('Where', [mask, positions, zero]))]);
   const text = lookup(isText, table('text_emb.weight', dims.textVocab, 0.5), table('text_pos_emb.weight', dims.textPositions, 0.2));
   const speech = lookup(isSpeech, table('speech_emb.weight', dims.speechVocab, 0.5), table('speech_pos_emb.weight', dims.speechPositions, 0.2));
   const emotionWeight = randomWeight(g, seed, 'emotion_adv_fc.weight', [1, dims.hidden], 1);
@@ -53,17 +53,16 @@ export function buildEnglishEmbedTokens(dims: ModelDims, seed: number): GraphBui
   return g;
 }
 
-/** The Turbo embed_tokens graph. */
-export function buildTurboEmbedTokens(dims: ModelDims, seed: number): GraphBuilder {
+/** The Turbo embed_tokens graph (tables 4-bit quantized for q4 and q4f16). */
+export function buildTurboEmbedTokens(dims: ModelDims, seed: number, dtype: ModelDtype = 'fp32'): GraphBuilder {
   const g = new GraphBuilder('embed_tokens');
   const ids = g.input('input_ids', 'int64', [BATCH, SEQUENCE]);
   const length = g.op('Gather', [g.op('Shape', [ids]), g.i64(1)], { axis: 0 });
   const isStep = g.op('Equal', [length, g.i64(1)]);
   const zero = g.i64(0);
-  const speechTable = randomWeight(g, seed, 'speech_emb.weight', [dims.speechVocab, dims.hidden], 0.5);
-  const textTable = randomWeight(g, seed, 'text_emb.weight', [dims.textVocab, dims.hidden], 0.5);
-  const speech = g.op('Gather', [speechTable, g.op('Where', [isStep, ids, zero])], { axis: 0 });
-  const text = g.op('Gather', [textTable, g.op('Where', [isStep, zero, ids])], { axis: 0 });
+  const embedding = embeddingFor(g, seed, dtype);
+  const speech = embedding('speech_emb.weight', [dims.speechVocab, dims.hidden], 0.5, g.op('Where', [isStep, ids, zero]));
+  const text = embedding('text_emb.weight', [dims.textVocab, dims.hidden], 0.5, g.op('Where', [isStep, zero, ids]));
   g.op('Where', [isStep, speech, text], {}, 'inputs_embeds');
   g.output('inputs_embeds', 'float32', [BATCH, SEQUENCE, dims.hidden]);
   return g;

@@ -6,7 +6,8 @@ import { attention } from './attention.js';
 import { addStopBias, cacheDataType, declarePastInputs, declarePresentOutputs, DIM, maskContext, speechHeadBias } from './lm-common.js';
 import type { LanguageModelOptions } from './language-model.js';
 import { float, GraphBuilder, MS_DOMAIN } from './onnx-builder.js';
-import { randomLinear, randomWeight } from './weights.js';
+import { linearFor } from './quantized-linear.js';
+import { randomWeight } from './weights.js';
 
 /** The Turbo language model graph (weights generated lazily when written); `positionIds` is ignored: always present. */
 export function buildGpt2LanguageModel(options: LanguageModelOptions): GraphBuilder {
@@ -18,7 +19,7 @@ export function buildGpt2LanguageModel(options: LanguageModelOptions): GraphBuil
   const positionIds = g.input('position_ids', 'int64', [DIM.batch, DIM.sequence]);
   const past = declarePastInputs(g, dims, cacheType);
 
-  const linear = (x: string, name: string, shape: [number, number]) => randomLinear(g, seed, x, name, shape);
+  const linear = linearFor(g, seed, options.dtype);
   const bias = (name: string, size: number) => randomWeight(g, seed, name, [size], 0.02);
   const epsilon = float(dims.normEpsilon);
   // LayerNorm(input + skip + bias); returns [normalised, input + skip + bias] (the next residual).

@@ -9,14 +9,16 @@ import { attention } from './attention.js';
 import type { AttentionKind } from './attention.js';
 import { addStopBias, cacheDataType, declarePastInputs, declarePresentOutputs, DIM, maskContext, rotaryTables, speechHeadBias } from './lm-common.js';
 import { float, GraphBuilder, MS_DOMAIN } from './onnx-builder.js';
+import type { ModelDtype } from './make-model.js';
+import { linearFor } from './quantized-linear.js';
 import type { ModelDims } from './sizes.js';
-import { randomLinear, randomWeight } from './weights.js';
+import { randomWeight } from './weights.js';
 
 /** How to build a language model graph. */
 export interface LanguageModelOptions {
   dims: ModelDims;
   seed: number;
-  dtype: 'fp32' | 'fp16';
+  dtype: ModelDtype;
   attention: AttentionKind;
   /** Add a `position_ids` input (some revisions of the export have one). */
   positionIds: boolean;
@@ -32,7 +34,7 @@ export function buildLlamaLanguageModel(options: LanguageModelOptions): GraphBui
   const positionIds = options.positionIds ? g.input('position_ids', 'int64', [DIM.batch, DIM.sequence]) : undefined;
   const past = declarePastInputs(g, dims, cacheType);
 
-  const linear = (x: string, name: string, shape: [number, number]) => randomLinear(g, seed, x, name, shape);
+  const linear = linearFor(g, seed, options.dtype);
   const gamma = (name: string) => randomWeight(g, seed, name, [dims.hidden], 0.1, 1);
   const epsilon = float(dims.normEpsilon);
   // RMSNorm(input + skip); returns [normalised, input + skip] (the next residual).

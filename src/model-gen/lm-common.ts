@@ -3,6 +3,7 @@
 import { START_SPEECH_TOKEN, STOP_SPEECH_TOKEN } from './constants.js';
 import { toFloat16Array } from '../engine/onnx/float16.js';
 import type { DataType, GraphBuilder } from './onnx-builder.js';
+import type { ModelDtype } from './make-model.js';
 import type { ModelDims } from './sizes.js';
 
 /** Symbolic dimension names of the language model's inputs and outputs. */
@@ -28,9 +29,9 @@ export interface MaskContext {
   positionsFromInput: boolean;
 }
 
-/** The cache dtype of a model dtype. */
-export function cacheDataType(dtype: 'fp32' | 'fp16'): DataType {
-  return dtype === 'fp16' ? 'float16' : 'float32';
+/** The cache dtype of a model dtype: float16 for fp16 and q4f16, as the exports' fp16 variants want. */
+export function cacheDataType(dtype: ModelDtype): DataType {
+  return dtype === 'fp16' || dtype === 'q4f16' ? 'float16' : 'float32';
 }
 
 /** Declares `past_key_values.{i}.key/value` inputs in layer order; returns [key, value] names per layer. */

@@ -23,8 +23,14 @@ import { turboTokenizerJson } from './tokenizer-turbo.js';
 /** Bumped whenever generated files change, so cached models are regenerated. */
 export const MODEL_GEN_VERSION = 1;
 
-/** Weight/cache precision of the language model: fp16 means float16 KV cache inputs and outputs. */
-export type ModelDtype = 'fp32' | 'fp16';
+/**
+ * Weight/cache precision, as the exports' variants: fp16 has a float16 KV cache; q4 stores the linear layers and
+ * embedding tables in 4-bit blocks (MatMulNBits, GatherBlockQuantized); q4f16 is q4 with float16 matmuls and cache.
+ */
+export type ModelDtype = 'fp32' | 'fp16' | 'q4' | 'q4f16';
+
+/** File-name suffix of each dtype, as the onnx-community layout names its variants. */
+const DTYPE_SUFFIX: Record<ModelDtype, string> = { fp32: '', fp16: '_fp16', q4: '_q4', q4f16: '_q4f16' };
 
 /** The four graphs of a model directory. */
 export type GraphName = 'speech_encoder' | 'embed_tokens' | 'language_model' | 'conditional_decoder';
@@ -37,7 +43,7 @@ export interface MakeModelOptions {
   outDir: string;
   /** Seed of every weight (default 1234). */
   seed?: number;
-  /** 'fp16' writes `*_fp16.onnx` files whose LM KV cache is float16 (default 'fp32'). */
+  /** 'fp16', 'q4', 'q4f16' write `*_fp16.onnx`, `*_q4.onnx`, `*_q4f16.onnx` files (see ModelDtype; default 'fp32'). */
   dtype?: ModelDtype;
   /** English LM gets a `position_ids` input like some export revisions (Turbo always has one; default false). */
   positionIds?: boolean;
@@ -65,7 +71,7 @@ export const DEFAULT_MAKE_MODEL_OPTIONS = {
 
 /** The file name of a graph for a dtype, following the export's suffix convention. */
 export function graphFileName(graph: GraphName, dtype: ModelDtype): string {
-  return `${graph}${dtype === 'fp16' ? '_fp16' : ''}.onnx`;
+  return `${graph}${DTYPE_SUFFIX[dtype]}.onnx`;
 }
 
 /** Generates the model directory described by `options`. */
@@ -80,7 +86,7 @@ export async function makeModel(options: MakeModelOptions): Promise<void> {
   const lmOptions = { dims, seed: o.seed, dtype: o.dtype, attention: o.attention, positionIds: o.positionIds };
   const graphs: Array<[GraphName, () => GraphBuilder]> = [
     ['speech_encoder', () => buildSpeechEncoder(dims, o.seed)],
-    ['embed_tokens', () => (english ? buildEnglishEmbedTokens(dims, o.seed) : buildTurboEmbedTokens(dims, o.seed))],
+    ['embed_tokens', () => (english ? buildEnglishEmbedTokens(dims, o.seed, o.dtype) : buildTurboEmbedTokens(dims, o.seed, o.dtype))],
     ['language_model', () => (english ? buildLlamaLanguageModel(lmOptions) : buildGpt2LanguageModel(lmOptions))],
     ['conditional_decoder', () => buildConditionalDecoder(o.seed, o.decoderLookahead)],
   ];

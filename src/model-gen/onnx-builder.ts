@@ -2,13 +2,13 @@
 // in memory at once), nodes in the default and com.microsoft domains. onnx-writer.ts turns it into a ModelProto.
 
 /** Element types used by the generated graphs. */
-export type DataType = 'float32' | 'float16' | 'int64';
+export type DataType = 'float32' | 'float16' | 'int64' | 'uint8';
 
 /** A dimension: a fixed size or a symbolic name such as 'batch_size'. */
 export type Dim = number | string;
 
 /** Raw element storage per data type (float16 as raw bits). */
-export type TensorData = Float32Array | Uint16Array | BigInt64Array;
+export type TensorData = Float32Array | Uint16Array | BigInt64Array | Uint8Array;
 
 /** An initializer: a named constant tensor, its data possibly produced only when the model is written. */
 export interface InitializerSpec {

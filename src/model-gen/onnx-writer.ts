@@ -31,7 +31,7 @@ export interface WrittenModel {
 
 type TensorProto = InstanceType<typeof onnx.TensorProto>;
 
-const ELEMENT_TYPE: Record<DataType, number> = { float32: 1, int64: 7, float16: 10 };
+const ELEMENT_TYPE: Record<DataType, number> = { float32: 1, uint8: 2, int64: 7, float16: 10 };
 // External tensors start on page boundaries so ORT can map them without copying.
 const ALIGN_BYTES = 4096;
 

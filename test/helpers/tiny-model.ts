@@ -7,6 +7,7 @@ import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 
 import { makeModel, MODEL_GEN_VERSION } from '../../src/model-gen/make-model.js';
+import type { AttentionKind } from '../../src/model-gen/attention.js';
 import type { ModelDtype } from '../../src/model-gen/make-model.js';
 import type { ModelVariant } from '../../src/model-gen/sizes.js';
 
@@ -18,8 +19,10 @@ export interface TinyModelOptions {
   positionIds?: boolean;
   /** English tokenizer without the [6563, 255, …, 0, 6561, 6561] template (default false). */
   plainTokenizer?: boolean;
-  /** 'fp16' writes `*_fp16.onnx` graphs with a float16 KV cache (default 'fp32'). */
+  /** 'fp16', 'q4' or 'q4f16' writes that variant's `*_<dtype>.onnx` graphs (see ModelDtype; default 'fp32'). */
   dtype?: ModelDtype;
+  /** 'standard' builds attention from plain ONNX ops instead of GroupQueryAttention (default 'gqa'). */
+  attention?: AttentionKind;
   /** Tokens of right context in the decoder's audio (default 0). */
   decoderLookahead?: number;
   /** Weights in `.onnx_data` files beside the graphs, as the real exports ship them (default false). */
@@ -39,17 +42,19 @@ export function ensureTinyModel(options: TinyModelOptions = {}): Promise<string>
   const dtype = options.dtype ?? 'fp32';
   const decoderLookahead = options.decoderLookahead ?? 0;
   const externalData = options.externalData ?? false;
+  const attention = options.attention ?? 'gqa';
   const key = [
     `tiny-${variant}-${dtype}`,
     positionIds ? 'position-ids' : 'mask-positions',
     plainTokenizer ? 'plain-tokenizer' : 'template-tokenizer',
     `decoder-lookahead-${decoderLookahead}`,
     ...(externalData ? ['external-data'] : []),
+    ...(attention === 'standard' ? ['standard-attention'] : []),
     `v${MODEL_GEN_VERSION}`,
   ].join('-');
   let promise = pending.get(key);
   if (promise === undefined) {
-    promise = generateOnce(key, { variant, positionIds, plainTokenizer, dtype, decoderLookahead, externalData });
+    promise = generateOnce(key, { variant, positionIds, plainTokenizer, dtype, decoderLookahead, externalData, attention });
     pending.set(key, promise);
   }
   return promise;

@@ -40,7 +40,7 @@ describe('parseMakeModelArgs', () => {
 
   const invalid: Array<[string, RegExp]> = [
     ['--size huge --out m', /--size must be one of tiny, full/],
-    ['--variant multilingual --dtype q4', /--variant must be one of english, turbo; --dtype must be one of fp32, fp16/],
+    ['--variant multilingual --dtype q8', /--variant must be one of english, turbo; --dtype must be one of fp32, fp16, q4, q4f16/],
     ['--size tiny', /--out is required/],
     ['--out m --seed 1.5', /--seed must be a non-negative integer/],
     ['--out m --external-data --inline-data', /exclude each other/],

@@ -118,6 +118,20 @@ describe('incremental decoding with the KV cache equals one full pass', () => {
     const [fp32] = await logitsInChunks(await ensureTinyModel(), [SEQ]);
     assert.ok(maxAbsDiff(full!, fp32!) < 0.05, 'fp16 cache stays close to fp32');
   });
+
+  for (const dtype of ['q4', 'q4f16'] as const) {
+    test(`${dtype}: 4-bit weights of the same model, close to fp32, stepwise as in one pass`, async () => {
+      const dir = await ensureTinyModel({ dtype });
+      const [full] = await logitsInChunks(dir, [SEQ], 1, dtype);
+      const [stepwise] = await logitsInChunks(dir, [5, 1, 1, 1, 1, 1, 1, 1], 1, dtype);
+      assert.ok(maxAbsDiff(full!, stepwise!) < 1e-2, `differs by ${maxAbsDiff(full!, stepwise!)}`);
+      const [fp32] = await logitsInChunks(await ensureTinyModel(), [SEQ]);
+      // The same random weights rounded to 16 levels per block: near the fp32 logits, yet not identical to them.
+      const spread = Math.max(...fp32!) - Math.min(...fp32!.filter((x) => x > -1e3));
+      const diff = maxAbsDiff(full!, fp32!);
+      assert.ok(diff > 1e-4 && diff < 0.25 * spread, `q4 differs from fp32 by ${diff} (logits spread ${spread})`);
+    });
+  }
 });
 
 describe('batching requests of different lengths', () => {

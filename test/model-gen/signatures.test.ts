@@ -23,7 +23,7 @@ type Signatures = Record<GraphName, { inputs: Signature; outputs: Signature }>;
 // of 16.
 function expected(variant: ModelVariant, dtype: ModelDtype, positionIds: boolean): Signatures {
   const H = 64;
-  const cache = dtype === 'fp16' ? 'float16' : 'float32';
+  const cache = dtype === 'fp16' || dtype === 'q4f16' ? 'float16' : 'float32';
   const layers = [0, 1];
   const cacheEntries = (prefix: string, length: string): Signature =>
     layers.flatMap((i) =>
@@ -106,6 +106,14 @@ describe('tiny graph signatures in onnxruntime-node (CPU)', () => {
     });
   }
 
+  for (const variant of ['english', 'turbo'] as const) {
+    for (const dtype of ['q4', 'q4f16'] as const) {
+      test(`${variant} ${dtype}: float32 embeddings and logits, ${dtype === 'q4' ? 'float32' : 'float16'} caches, _${dtype} file names`, async () => {
+        await checkDirectory(await ensureTinyModel({ variant, dtype }), variant, dtype, false);
+      });
+    }
+  }
+
   test('English fp16 with position_ids', async (t) => {
     const dir = await mkdtemp(join(tmpdir(), 'model-gen-fp16-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
@@ -114,13 +122,14 @@ describe('tiny graph signatures in onnxruntime-node (CPU)', () => {
   });
 });
 
-describe('contrib ops', () => {
-  const opsOf = async (dir: string) => {
-    const bytes = await readFile(join(dir, 'onnx', graphFileName('language_model', 'fp32')));
-    const model = onnxProto.onnx.ModelProto.decode(bytes);
-    return new Set(model.graph!.node!.map((n) => `${n.domain === '' ? 'ai.onnx' : n.domain}.${n.opType}`));
-  };
+/** The ops of one generated graph, as 'domain.OpType'. */
+async function opsOf(dir: string, graph: 'language_model' | 'embed_tokens' = 'language_model', dtype: ModelDtype = 'fp32') {
+  const bytes = await readFile(join(dir, 'onnx', graphFileName(graph, dtype)));
+  const model = onnxProto.onnx.ModelProto.decode(bytes);
+  return new Set(model.graph!.node!.map((n) => `${n.domain === '' ? 'ai.onnx' : n.domain}.${n.opType}`));
+}
 
+describe('contrib ops', () => {
   test('the tiny English LM runs GroupQueryAttention and (Skip)SimplifiedLayerNormalization', async () => {
     const ops = await opsOf(await ensureTinyModel());
     const wanted = ['GroupQueryAttention', 'SkipSimplifiedLayerNormalization'].map((op) => `com.microsoft.${op}`);
@@ -135,6 +144,24 @@ describe('contrib ops', () => {
       assert.ok(ops.has(op), `missing ${op}`);
     }
   });
+});
+
+describe('4-bit variants', () => {
+  for (const variant of ['english', 'turbo'] as const) {
+    for (const dtype of ['q4', 'q4f16'] as const) {
+      test(`${variant} ${dtype}: every matmul of the LM is MatMulNBits, every embedding table GatherBlockQuantized`, async () => {
+        const dir = await ensureTinyModel({ variant, dtype });
+        const lm = await opsOf(dir, 'language_model', dtype);
+        assert.ok(lm.has('com.microsoft.MatMulNBits'));
+        assert.ok(!lm.has('ai.onnx.MatMul'), 'a float MatMul is left in the language model');
+        const embed = await opsOf(dir, 'embed_tokens', dtype);
+        assert.ok(embed.has('com.microsoft.GatherBlockQuantized'));
+        const model = onnxProto.onnx.ModelProto.decode(await readFile(join(dir, 'onnx', graphFileName('embed_tokens', dtype))));
+        const tables = model.graph!.initializer!.map((t) => t.name!).filter((name) => /emb\.weight/.test(name));
+        assert.ok(tables.length > 0 && tables.every((name) => /emb\.weight_(Q4|scales|zero_points)$/.test(name)), tables.join(', '));
+      });
+    }
+  }
 });
 
 describe('full-size language models have the real dimensions', () => {

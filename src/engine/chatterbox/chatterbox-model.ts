@@ -4,6 +4,7 @@ import { TtsError } from '../../protocol/errors.js';
 import type { DeviceChoice } from '../onnx/execution-provider.js';
 import { findModelFiles, type GraphName, type ModelDtype, type ModelFiles } from '../onnx/model-files.js';
 import { createSession, loadSessions, releaseAll, type LoadedSessions } from '../onnx/load-sessions.js';
+import { stepCacheLocations } from '../onnx/session-options.js';
 import { checkSignatures, lastDim, tensorType, type GraphSignature } from '../onnx/signature.js';
 import type { DecodeMode, FusedDecoder } from './fused/fused-decoder.js';
 import { loadFusedDecoder } from './fused/fused-decoder.js';
@@ -92,6 +93,7 @@ async function chooseDecoder(
   files: ModelFiles,
   loaded: LoadedSessions,
   options: LoadModelOptions,
+  lmOutputs: readonly string[],
 ): Promise<{ fused: FusedDecoder | undefined; reason: string; lmSession?: ort.InferenceSession }> {
   const mode = options.decode ?? 'step';
   const embed = files.graphs.embed_tokens;
@@ -107,8 +109,9 @@ async function chooseDecoder(
       if (mode === 'fused') throw new TtsError('ENGINE_FAILED', `decode fused was requested but ${reason}`);
     }
   }
-  if (!lm) return { fused: undefined, reason };
-  return { fused: undefined, reason, lmSession: await createSession(lm.path, loaded.providers) };
+  // A step-loop language model loadSessions created already is kept (a second session would hold the weights twice).
+  if (!lm || loaded.sessions.language_model) return { fused: undefined, reason };
+  return { fused: undefined, reason, lmSession: await createSession(lm.path, loaded.providers, stepCacheLocations(loaded.providers, lmOutputs)) };
 }
 
 /**
@@ -117,7 +120,8 @@ async function chooseDecoder(
  */
 export async function loadChatterboxModel(dir: string, options: LoadModelOptions): Promise<ChatterboxModel> {
   const { files, problems } = findModelFiles(dir, options.dtype);
-  const lmSkipped = options.decode !== undefined && options.decode !== 'step';
+  // WebGPU's step loop needs the output names before its session exists (see session-options.ts): read from the file.
+  const lmSkipped = (options.decode !== undefined && options.decode !== 'step') || options.device === 'webgpu';
   const loaded = await loadSessions(files, options.device, options.gpu, lmSkipped ? ['language_model'] : []);
   problems.push(...loaded.problems);
   const signatures = signaturesOf(loaded.sessions);
@@ -145,7 +149,12 @@ export async function loadChatterboxModel(dir: string, options: LoadModelOptions
   }
   let decoder: Awaited<ReturnType<typeof chooseDecoder>>;
   try {
-    decoder = await chooseDecoder(files, loaded, options);
+    decoder = await chooseDecoder(
+      files,
+      loaded,
+      options,
+      lmSignature.outputs.map((m) => m.name),
+    );
   } catch (err) {
     await releaseAll(sessions);
     throw err;

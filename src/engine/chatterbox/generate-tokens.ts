@@ -1,6 +1,6 @@
 import type ort from 'onnxruntime-node';
 import { TtsError } from '../../protocol/errors.js';
-import { emptyCacheTensor, floatData, floatTensor, int64Tensor, onesInt64Tensor, type Feeds } from '../onnx/tensors.js';
+import { emptyCacheTensor, floatData, floatTensor, int64Tensor, onesInt64Tensor, releaseDeviceTensors, type Feeds } from '../onnx/tensors.js';
 import type { ChatterboxModel } from './chatterbox-model.js';
 import { rowsOf, type GenerationRequest } from './generation-request.js';
 import { embedPrompt, embedTokens, runGraph } from './prompt-embeds.js';
@@ -21,8 +21,9 @@ export async function* generateSpeechTokens(model: ChatterboxModel, request: Gen
     yield* model.batcher.generate(request, signal);
     return;
   }
-  const session = model.sessions.language_model;
-  if (!session) throw new TtsError('ENGINE_FAILED', 'language_model session is not loaded');
+  const loaded = model.sessions.language_model;
+  if (loaded === undefined) throw new TtsError('ENGINE_FAILED', 'language_model session is not loaded');
+  const session: ort.InferenceSession = loaded;
   const { lm } = model;
   const rows = rowsOf(model, request);
   const random = createRandom(request.seed);
@@ -37,35 +38,45 @@ export async function* generateSpeechTokens(model: ChatterboxModel, request: Gen
   const history: number[] = [TOKENS.startSpeech];
   const logitsRow = new Float32Array(lm.vocab);
 
-  for (;;) {
-    if (signal.aborted) return;
-    const seq = input.length / (rows * lm.hidden);
-    length += seq;
-    feeds.inputs_embeds = floatTensor(input, [rows, seq, lm.hidden], lm.embedsType);
-    feeds.attention_mask = onesInt64Tensor([rows, length]);
-    if (lm.hasPositionIds) {
-      const positions = Array.from({ length: rows * seq }, (_, i) => length - seq + (i % seq));
-      feeds.position_ids = int64Tensor(positions, [rows, seq]);
-    }
-    const out = await runGraph(session, 'language_model', feeds);
+  try {
+    yield* stepLoop();
+  } finally {
+    // On WebGPU the cache stays on the GPU between steps (session-options.ts): free the last one now.
+    releaseDeviceTensors(Object.values(feeds));
+  }
 
-    const logits = floatData(out.logits!);
-    if (rows === 2) combineCfgRows(logits, lm.vocab, request.cfgWeight, logitsRow);
-    else logitsRow.set(logits.subarray(logits.length - lm.vocab));
-    if (model.variant !== 'turbo') maskInvalidTokens(logitsRow, TOKENS.stopSpeech);
-    const token = sampleToken(logitsRow, request.sampler, history, random);
-    if (token === TOKENS.stopSpeech) return;
-    history.push(token);
-    if (token < TOKENS.startSpeech) yield token;
-    if (history.length - 1 >= request.maxNewTokens) return;
+  async function* stepLoop(): AsyncGenerator<number> {
+    for (;;) {
+      if (signal.aborted) return;
+      const seq = input.length / (rows * lm.hidden);
+      length += seq;
+      feeds.inputs_embeds = floatTensor(input, [rows, seq, lm.hidden], lm.embedsType);
+      feeds.attention_mask = onesInt64Tensor([rows, length]);
+      if (lm.hasPositionIds) {
+        const positions = Array.from({ length: rows * seq }, (_, i) => length - seq + (i % seq));
+        feeds.position_ids = int64Tensor(positions, [rows, seq]);
+      }
+      const out = await runGraph(session, 'language_model', feeds);
+      releaseDeviceTensors(Object.values(feeds));
+      const past: Feeds = {};
+      for (const [name, tensor] of Object.entries(out)) {
+        if (name.startsWith('present.')) past[`past_key_values.${name.slice('present.'.length)}`] = tensor as ort.Tensor;
+      }
+      feeds = past;
 
-    const next = await embedTokens(model, [token], [history.length - 1], request.exaggeration);
-    input = rows === 2 ? concatRows(next, next) : next;
-    const past: Feeds = {};
-    for (const [name, tensor] of Object.entries(out)) {
-      if (name.startsWith('present.')) past[`past_key_values.${name.slice('present.'.length)}`] = tensor as ort.Tensor;
+      const logits = floatData(out.logits!);
+      if (rows === 2) combineCfgRows(logits, lm.vocab, request.cfgWeight, logitsRow);
+      else logitsRow.set(logits.subarray(logits.length - lm.vocab));
+      if (model.variant !== 'turbo') maskInvalidTokens(logitsRow, TOKENS.stopSpeech);
+      const token = sampleToken(logitsRow, request.sampler, history, random);
+      if (token === TOKENS.stopSpeech) return;
+      history.push(token);
+      if (token < TOKENS.startSpeech) yield token;
+      if (history.length - 1 >= request.maxNewTokens) return;
+
+      const next = await embedTokens(model, [token], [history.length - 1], request.exaggeration);
+      input = rows === 2 ? concatRows(next, next) : next;
     }
-    feeds = past;
   }
 }
 

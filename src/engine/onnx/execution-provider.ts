@@ -14,6 +14,8 @@ export interface ProviderPlan {
   device: string;
   /** One sentence for the log: why this device. */
   reason: string;
+  /** Whether sessions that cannot start on the device are created on the CPU instead (auto and webgpu). */
+  cpuFallback: boolean;
 }
 
 /** True when onnxruntime-node's CUDA provider library was installed (npm run install-cuda). */
@@ -32,17 +34,25 @@ export function cudaProviderInstalled(): boolean {
 export function planProviders(choice: DeviceChoice, gpu: number, hasCuda: () => boolean = cudaProviderInstalled): ProviderPlan {
   switch (choice) {
     case 'cpu':
-      return { providers: ['cpu'], device: 'cpu', reason: 'device cpu was requested' };
+      return { providers: ['cpu'], device: 'cpu', reason: 'device cpu was requested', cpuFallback: false };
     case 'webgpu':
-      return { providers: ['webgpu', 'cpu'], device: 'webgpu', reason: 'device webgpu was requested (experimental)' };
+      // onnxruntime-node's bundled WebGPU provider (Dawn over Vulkan) picks the first adapter; it cannot be chosen by index.
+      return { providers: ['webgpu', 'cpu'], device: 'webgpu', reason: 'device webgpu was requested (experimental)', cpuFallback: true };
     case 'cuda':
-      return { providers: [{ name: 'cuda', deviceId: gpu }], device: `cuda:${gpu}`, reason: 'device cuda was requested' };
+      return { providers: [{ name: 'cuda', deviceId: gpu }], device: `cuda:${gpu}`, reason: 'device cuda was requested', cpuFallback: false };
     case 'auto':
-      if (hasCuda()) return { providers: [{ name: 'cuda', deviceId: gpu }, 'cpu'], device: `cuda:${gpu}`, reason: 'CUDA provider libraries are installed' };
+      if (hasCuda())
+        return {
+          providers: [{ name: 'cuda', deviceId: gpu }, 'cpu'],
+          device: `cuda:${gpu}`,
+          reason: 'CUDA provider libraries are installed',
+          cpuFallback: true,
+        };
       return {
         providers: ['cpu'],
         device: 'cpu',
         reason: 'CUDA provider libraries are not installed (run npm run install-cuda on a GPU host); using CPU',
+        cpuFallback: false,
       };
   }
 }

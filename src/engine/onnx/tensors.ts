@@ -50,3 +50,14 @@ export function describeFeeds(feeds: Feeds): Record<string, string> {
 export function makeTensor(type: string, data: ArrayBufferView, dims: readonly number[]): ort.Tensor {
   return new ort.Tensor(type as 'float32', data as Float32Array, dims);
 }
+
+/**
+ * Frees the device memory of every tensor left on a GPU ('gpu-buffer', see session-options.ts) at once, rather than
+ * when the garbage collector finds its handle: a step loop drops a whole KV cache per token. CPU tensors are left alone.
+ */
+export function releaseDeviceTensors(tensors: Iterable<unknown>): void {
+  for (const tensor of tensors) {
+    const t = tensor as ort.Tensor;
+    if (t.location === 'gpu-buffer') t.dispose();
+  }
+}

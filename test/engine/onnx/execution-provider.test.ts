@@ -13,14 +13,15 @@ describe('planProviders', () => {
       'auto',
       1,
       () => true,
-      { providers: [{ name: 'cuda', deviceId: 1 }, 'cpu'], device: 'cuda:1' },
+      { providers: [{ name: 'cuda', deviceId: 1 }, 'cpu'], device: 'cuda:1', cpuFallback: true },
       /CUDA provider libraries are installed/u,
     ],
-    ['auto without them', 'auto', 1, () => false, { providers: ['cpu'], device: 'cpu' }, /not installed.*npm run install-cuda.*using CPU/u],
-    ['cpu', 'cpu', 0, never, { providers: ['cpu'], device: 'cpu' }, /cpu was requested/u],
+    ['auto without them', 'auto', 1, () => false, { providers: ['cpu'], device: 'cpu', cpuFallback: false }, /not installed.*npm run install-cuda.*using CPU/u],
+    ['cpu', 'cpu', 0, never, { providers: ['cpu'], device: 'cpu', cpuFallback: false }, /cpu was requested/u],
     // An explicit cuda has no CPU retry: a host without a usable GPU fails loudly instead of running slowly.
-    ['cuda', 'cuda', 3, never, { providers: [{ name: 'cuda', deviceId: 3 }], device: 'cuda:3' }, /cuda was requested/u],
-    ['webgpu', 'webgpu', 0, never, { providers: ['webgpu', 'cpu'], device: 'webgpu' }, /webgpu was requested \(experimental\)/u],
+    ['cuda', 'cuda', 3, never, { providers: [{ name: 'cuda', deviceId: 3 }], device: 'cuda:3', cpuFallback: false }, /cuda was requested/u],
+    // WebGPU falls back to CPU when it cannot start: a missing Vulkan loader or adapter is common and not fatal.
+    ['webgpu', 'webgpu', 0, never, { providers: ['webgpu', 'cpu'], device: 'webgpu', cpuFallback: true }, /webgpu was requested \(experimental\)/u],
   ];
   for (const [name, choice, gpu, hasCuda, expected, reason] of cases) {
     it(name, () => {

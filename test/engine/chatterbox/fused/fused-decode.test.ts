@@ -1,5 +1,7 @@
 // The fused decode graph against the step loop on tiny generated models: the same tokens for greedy decoding, seeded
-// sampling with every stage on, CFG and the repetition penalty, on English and Turbo, float32 and float16 caches.
+// sampling with every stage on, CFG and the repetition penalty, on English and Turbo in every variant the generator
+// makes: fp32, fp16 (float16 cache), q4 and q4f16 (MatMulNBits, GatherBlockQuantized), GroupQueryAttention with and
+// without RotaryEmbedding, plain-op attention, position_ids.
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -74,10 +76,20 @@ const MODELS: TinyModelOptions[] = [
   { variant: 'english', dtype: 'fp32', positionIds: true },
   { variant: 'turbo', dtype: 'fp32' },
   { variant: 'turbo', dtype: 'fp16' },
+  { variant: 'english', dtype: 'q4' },
+  { variant: 'english', dtype: 'q4f16' },
+  { variant: 'turbo', dtype: 'q4' },
+  { variant: 'turbo', dtype: 'q4f16' },
+  { variant: 'english', dtype: 'fp32', attention: 'standard' },
+  { variant: 'english', dtype: 'fp16', attention: 'standard', positionIds: true },
+  { variant: 'turbo', dtype: 'fp16', attention: 'standard' },
 ];
 
+const describeModel = (o: TinyModelOptions) =>
+  [`tiny ${o.variant} ${o.dtype}`, o.positionIds ? 'with position_ids' : '', o.attention === 'standard' ? 'plain-op attention' : ''].filter(Boolean).join(', ');
+
 for (const options of MODELS) {
-  describe(`fused decode graph on tiny ${options.variant} ${options.dtype}${options.positionIds ? ' with position_ids' : ''}`, () => {
+  describe(`fused decode graph on ${describeModel(options)}`, () => {
     let cacheDir = '';
     let step: TinyChatterbox;
     let fused: TinyChatterbox;
