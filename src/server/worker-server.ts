@@ -16,6 +16,9 @@ import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
 import { handleTts } from './tts-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
+import { withVoiceLibrary } from './voices/library-engine.js';
+import { attachVoiceRoutes } from './voices/voice-routes.js';
+import { createVoiceStore } from './voices/voice-store.js';
 
 /** What `createWorkerServer` needs beyond the engine: the serving subset of the worker config. */
 export interface WorkerServerOptions extends SessionLimits, Partial<Omit<AccessSettings, 'host'>> {
@@ -31,7 +34,17 @@ export interface WorkerServerOptions extends SessionLimits, Partial<Omit<AccessS
   maxSendBufferBytes: number;
   /** HTTP and WebSocket adapter; `auto` when absent. */
   transport?: string;
+  /** The voice library's directory (the engine's voices dir); without it uploads are refused. */
+  voicesDir?: string | undefined;
+  /** Largest upload (voice clip, form with a reference clip), in bytes; default 10 MiB. */
+  maxUploadBytes?: number;
+  /** Shortest and longest reference clip accepted, in seconds; default 5 and 30. */
+  minVoiceSec?: number;
+  maxVoiceSec?: number;
 }
+
+/** Upload limits when the options leave them out. */
+export const DEFAULT_UPLOAD_LIMITS = { maxUploadBytes: 10 * 1024 * 1024, minVoiceSec: 5, maxVoiceSec: 30 };
 
 /** A running worker: its port, and shutdown. */
 export interface WorkerServer {
@@ -50,8 +63,10 @@ export interface WorkerServer {
  * Starts the GPU worker's HTTP and WebSocket server on the adapter `options.transport` chooses; `logger` is the
  * process root, components take children. Rejects with PortInUseError when another process holds the port.
  */
-export async function createWorkerServer(options: WorkerServerOptions, engine: HostedEngine, logger: Logger): Promise<WorkerServer> {
+export async function createWorkerServer(options: WorkerServerOptions, hostedEngine: HostedEngine, logger: Logger): Promise<WorkerServer> {
   const startedAtMs = Date.now();
+  const store = options.voicesDir === undefined || hostedEngine.info.voiceCloning !== true ? undefined : createVoiceStore(options.voicesDir);
+  const engine = store ? withVoiceLibrary(hostedEngine, store) : hostedEngine;
   const access = createAccessPolicy(options);
   const admission = createAdmission({ maxActive: options.maxActiveSyntheses, maxQueued: options.maxQueuedRequests });
   const metrics = createWorkerMetrics({ active: () => admission.active, queued: () => admission.queued, engineRestarts: () => engine.restarts });
@@ -91,6 +106,13 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
     }),
   );
   router.on('*', '/v1/tts', (http) => sendError(http, new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
+  attachVoiceRoutes(router, {
+    engine,
+    store,
+    maxUploadBytes: options.maxUploadBytes ?? DEFAULT_UPLOAD_LIMITS.maxUploadBytes,
+    clipLimits: { minSec: options.minVoiceSec ?? DEFAULT_UPLOAD_LIMITS.minVoiceSec, maxSec: options.maxVoiceSec ?? DEFAULT_UPLOAD_LIMITS.maxVoiceSec },
+    logger: logger.child({ component: 'voices' }),
+  });
   attachStaticRoutes(router);
 
   const server = await loaded.transport.serve({

@@ -49,7 +49,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
   });
   let voices: VoiceBank;
   try {
-    voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, spec.voicesDir));
+    voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, spec.voicesDir), spec.voicesDir);
     await voices.get(voices.defaultVoice);
   } catch (err) {
     await model.release();
@@ -67,6 +67,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     languages: model.tokenizer.languages,
     defaultLanguage: model.tokenizer.languages.includes('en') ? 'en' : model.tokenizer.languages[0]!,
     params,
+    voiceCloning: true,
     device: model.device,
     details: {
       model: spec.modelDir,
@@ -85,7 +86,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
 
   async function* synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncGenerator<AudioChunk> {
     if (closed) throw new TtsError('NOT_READY', 'engine is closed');
-    const voice = await voices.get(request.voice);
+    const voice = request.referenceAudio ? await voices.encodeClip(request.referenceAudio) : await voices.get(request.voice);
     const p = request.params;
     const seed = p.seed === undefined || p.seed === 0 ? createRandomSeed() : p.seed;
     let tokens = 0;
@@ -128,6 +129,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
   return {
     info,
     synthesize,
+    forgetVoice: (name) => voices.forget(name),
     async close() {
       // ORT throws on releasing a session twice; a second close() is a no-op, as for every engine.
       if (closed) return;
