@@ -17,6 +17,7 @@ import { describeStats, formatStatsText } from './lb-stats.js';
 import { RelaySession } from './relay-session.js';
 import { isUploadPath, proxyToWorker } from './proxy-route.js';
 import { fanOutToWorkers } from './voice-fanout.js';
+import { serveAudioFromAnyWorker } from './audio-lookup.js';
 import { workerAuthHeaders } from './worker-auth.js';
 
 /** A running balancer. */
@@ -108,6 +109,7 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
     router.on('POST', '/v1/voices', fanOut);
     router.onPrefix('DELETE', '/v1/voices/', fanOut);
   }
+  router.onPrefix('GET', '/audio/', (http) => serveAudioFromAnyWorker(http, { pool, workerHeaders, timeoutMs: config.progressTimeoutMs }));
   router.otherwise(proxy);
 
   const relayLogger = logger.child({ component: 'relay' });

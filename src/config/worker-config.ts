@@ -107,6 +107,22 @@ export const WORKER_SETTINGS = {
     max: 600,
     description: 'Longest reference clip accepted (uploads and audio_prompt), in seconds.',
   },
+  audioDir: {
+    flag: 'audio-dir',
+    env: 'CHATTERBOX_AUDIO_DIR',
+    kind: 'string',
+    default: undefined,
+    description: 'Where POST /synthesize keeps the WAV files its audio_url points to (default: <temp dir>/chatterbox-audio).',
+  },
+  audioTtlSec: {
+    flag: 'audio-ttl',
+    env: 'CHATTERBOX_AUDIO_TTL_SEC',
+    kind: 'int',
+    default: 3600,
+    min: 1,
+    max: 604_800,
+    description: 'How long a /synthesize file is served before a timer deletes it, in seconds.',
+  },
   firstChunkTokens: {
     flag: 'first-chunk-tokens',
     env: 'CHATTERBOX_FIRST_CHUNK_TOKENS',

@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { HostedEngine } from '../engine/host/engine-host.js';
 import type { Logger } from '../logging/logger.js';
 import { TtsError } from '../protocol/errors.js';
@@ -16,6 +18,8 @@ import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
 import { handleTts } from './tts-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
+import { createAudioFiles } from './original/audio-files.js';
+import { attachOriginalRoutes } from './original/original-routes.js';
 import { withVoiceLibrary } from './voices/library-engine.js';
 import { attachVoiceRoutes } from './voices/voice-routes.js';
 import { createVoiceStore } from './voices/voice-store.js';
@@ -41,10 +45,17 @@ export interface WorkerServerOptions extends SessionLimits, Partial<Omit<AccessS
   /** Shortest and longest reference clip accepted, in seconds; default 5 and 30. */
   minVoiceSec?: number;
   maxVoiceSec?: number;
+  /** Where `/synthesize` keeps its WAV files; default `<tmp>/chatterbox-audio`. */
+  audioDir?: string | undefined;
+  /** How long those files are served before they are deleted, in seconds; default 3600. */
+  audioTtlSec?: number;
 }
 
 /** Upload limits when the options leave them out. */
 export const DEFAULT_UPLOAD_LIMITS = { maxUploadBytes: 10 * 1024 * 1024, minVoiceSec: 5, maxVoiceSec: 30 };
+
+/** How long `/synthesize` files live when the options leave it out, in seconds. */
+const DEFAULT_AUDIO_TTL_SEC = 3600;
 
 /** A running worker: its port, and shutdown. */
 export interface WorkerServer {
@@ -106,12 +117,21 @@ export async function createWorkerServer(options: WorkerServerOptions, hostedEng
     }),
   );
   router.on('*', '/v1/tts', (http) => sendError(http, new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
-  attachVoiceRoutes(router, {
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_UPLOAD_LIMITS.maxUploadBytes;
+  const clipLimits = { minSec: options.minVoiceSec ?? DEFAULT_UPLOAD_LIMITS.minVoiceSec, maxSec: options.maxVoiceSec ?? DEFAULT_UPLOAD_LIMITS.maxVoiceSec };
+  attachVoiceRoutes(router, { engine, store, maxUploadBytes, clipLimits, logger: logger.child({ component: 'voices' }) });
+  const audioFiles = createAudioFiles({ dir: options.audioDir ?? join(tmpdir(), 'chatterbox-audio'), ttlSec: options.audioTtlSec ?? DEFAULT_AUDIO_TTL_SEC });
+  attachOriginalRoutes(router, {
     engine,
-    store,
-    maxUploadBytes: options.maxUploadBytes ?? DEFAULT_UPLOAD_LIMITS.maxUploadBytes,
-    clipLimits: { minSec: options.minVoiceSec ?? DEFAULT_UPLOAD_LIMITS.minVoiceSec, maxSec: options.maxVoiceSec ?? DEFAULT_UPLOAD_LIMITS.maxVoiceSec },
-    logger: logger.child({ component: 'voices' }),
+    admission,
+    metrics,
+    files: audioFiles,
+    logger: ttsLogger,
+    maxTextChars: options.maxTextChars,
+    maxUploadBytes,
+    clipLimits,
+    stallTimeoutMs: options.stallTimeoutSec * 1000,
+    isAccepting,
   });
   attachStaticRoutes(router);
 
@@ -158,6 +178,7 @@ export async function createWorkerServer(options: WorkerServerOptions, hostedEng
       draining = true;
       server.stopListening();
       server.closeAll(1001, 'server closing');
+      audioFiles.close();
       await engine.close();
     },
   };
