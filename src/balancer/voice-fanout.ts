@@ -16,28 +16,35 @@ export interface BackendAnswer {
   error?: string;
 }
 
-function ask(backend: Backend, request: { method: string; path: string; headers: Record<string, string>; body: Uint8Array | undefined; timeoutMs: number }): Promise<BackendAnswer> {
+function ask(
+  backend: Backend,
+  request: { method: string; path: string; headers: Record<string, string>; body: Uint8Array | undefined; timeoutMs: number },
+): Promise<BackendAnswer> {
   return new Promise((resolve) => {
     const failed = (err: Error) => resolve({ backend: backend.httpUrl, status: 0, body: undefined, error: err.message });
-    const upstream = httpRequest(`${backend.httpUrl}${request.path}`, { method: request.method, headers: request.headers, timeout: request.timeoutMs }, (res) => {
-      const parts: Buffer[] = [];
-      let bytes = 0;
-      res.on('data', (part: Buffer) => {
-        bytes += part.length;
-        if (bytes > MAX_ANSWER_BYTES) res.destroy(new Error('answer too large'));
-        else parts.push(part);
-      });
-      res.on('error', failed);
-      res.on('end', () => {
-        let body: unknown;
-        try {
-          body = JSON.parse(Buffer.concat(parts).toString('utf8'));
-        } catch {
-          body = undefined;
-        }
-        resolve({ backend: backend.httpUrl, status: res.statusCode ?? 0, body });
-      });
-    });
+    const upstream = httpRequest(
+      `${backend.httpUrl}${request.path}`,
+      { method: request.method, headers: request.headers, timeout: request.timeoutMs },
+      (res) => {
+        const parts: Buffer[] = [];
+        let bytes = 0;
+        res.on('data', (part: Buffer) => {
+          bytes += part.length;
+          if (bytes > MAX_ANSWER_BYTES) res.destroy(new Error('answer too large'));
+          else parts.push(part);
+        });
+        res.on('error', failed);
+        res.on('end', () => {
+          let body: unknown;
+          try {
+            body = JSON.parse(Buffer.concat(parts).toString('utf8'));
+          } catch {
+            body = undefined;
+          }
+          resolve({ backend: backend.httpUrl, status: res.statusCode ?? 0, body });
+        });
+      },
+    );
     upstream.on('timeout', () => upstream.destroy(new Error(`no answer within ${request.timeoutMs} ms`)));
     upstream.on('error', failed);
     upstream.end(request.body);
@@ -51,7 +58,14 @@ function ask(backend: Backend, request: { method: string; path: string; headers:
  */
 export function fanOutToWorkers(
   http: HttpExchange,
-  deps: { pool: BackendPool; logger: Logger; maxBodyBytes: number; progressTimeoutMs: number; workerHeaders: Record<string, string>; isAccepting: () => TtsError | undefined },
+  deps: {
+    pool: BackendPool;
+    logger: Logger;
+    maxBodyBytes: number;
+    progressTimeoutMs: number;
+    workerHeaders: Record<string, string>;
+    isAccepting: () => TtsError | undefined;
+  },
 ): void {
   const method = http.method;
   const path = `${http.path}${http.query ? `?${http.query}` : ''}`;
@@ -81,7 +95,10 @@ export function fanOutToWorkers(
         sendJson(http, first.status, { ...common, backends: summary });
         return;
       }
-      deps.logger.warn({ method, path: http.path, backends: summary.map((s) => ({ backend: s.backend, status: s.status })) }, 'voice change reached only some workers');
+      deps.logger.warn(
+        { method, path: http.path, backends: summary.map((s) => ({ backend: s.backend, status: s.status })) },
+        'voice change reached only some workers',
+      );
       const error = new TtsError('FANOUT_INCOMPLETE', 'the workers did not all make this change; see backends for each answer');
       sendJson(http, 502, { error: { code: error.code, message: error.message, retryable: error.retryable }, backends: summary });
     } catch (err) {

@@ -28,7 +28,10 @@ describe('decodeAudio', () => {
       const decoded = await decodeAudio(bytes);
       assert.equal(decoded.container, format);
       assert.ok(Math.abs(decoded.samples.length / decoded.sampleRateHz - SECONDS) < 0.06, `${decoded.samples.length} samples at ${decoded.sampleRateHz} Hz`);
-      assert.ok(decoded.samples.some((s) => Math.abs(s) > 0.1), 'the decoded clip is not silent');
+      assert.ok(
+        decoded.samples.some((s) => Math.abs(s) > 0.1),
+        'the decoded clip is not silent',
+      );
       await rejectsWith(bytes.subarray(0, Math.floor(bytes.length * 0.6)), /truncated|cut short/);
       await rejectsWith(bytes.subarray(0, bytes.length - 7), /truncated|cut short/);
     });

@@ -16,7 +16,11 @@ export const FFMPEG_FORMATS = {
 } as const;
 
 /** Re-encodes WAV bytes into `format` (optionally at another rate and channel count) and returns the file's bytes. */
-export async function encodeWithFfmpeg(wav: Uint8Array, format: keyof typeof FFMPEG_FORMATS, options: { rateHz?: number; channels?: number } = {}): Promise<Uint8Array> {
+export async function encodeWithFfmpeg(
+  wav: Uint8Array,
+  format: keyof typeof FFMPEG_FORMATS,
+  options: { rateHz?: number; channels?: number } = {},
+): Promise<Uint8Array> {
   const dir = await mkdtemp(join(tmpdir(), 'ffmpeg-clip-'));
   try {
     const { ext, args } = FFMPEG_FORMATS[format];

@@ -66,7 +66,7 @@ async function drain(stream: SpeechStream): Promise<number> {
 /** Speaks with `voice` on two sessions open at once through the balancer, which pins them to different workers. */
 async function speakOnBothWorkers(t: TestContext, balancer: BalancerServer, voice: string): Promise<void> {
   const clients = await Promise.all([0, 1].map(() => TtsClient.connect(`ws://127.0.0.1:${balancer.port}/v1/stream`)));
-  t.after(() => clients.forEach((c) => c.close()));
+  t.after(() => Promise.all(clients.map((c) => c.close())));
   const samples = await Promise.all(clients.map((client) => drain(client.speak(SENTENCE, { voice, params: { seed: 1 } }))));
   assert.ok(samples.every((n) => n > 0));
   assert.deepEqual(

@@ -65,7 +65,10 @@ describe('the original API on a Chatterbox worker', { timeout: 120_000 }, () => 
     audioDir = await mkdtemp(join(tmpdir(), 'original-audio-'));
     voicesDir = await mkdtemp(join(tmpdir(), 'original-voices-'));
     const modelDir = await ensureTinyModel();
-    worker = await startTestWorker({ 'audio-dir': audioDir, 'voices-dir': voicesDir }, { kind: 'chatterbox', modelDir, device: 'cpu', dtype: 'fp32', gpu: 0, voicesDir });
+    worker = await startTestWorker(
+      { 'audio-dir': audioDir, 'voices-dir': voicesDir },
+      { kind: 'chatterbox', modelDir, device: 'cpu', dtype: 'fp32', gpu: 0, voicesDir },
+    );
   });
   after(async () => {
     await worker.close();
@@ -95,7 +98,10 @@ describe('the original API on a Chatterbox worker', { timeout: 120_000 }, () => 
     );
     assert.equal(prompted.answer.parameters.voice, 'audio_prompt');
     assert.notDeepEqual(prompted.data, plain.data, 'the clip changes the voice');
-    const base64 = await fileOf(worker.httpUrl, await postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, seed: 4, audio_prompt: Buffer.from(CLIP).toString('base64') }));
+    const base64 = await fileOf(
+      worker.httpUrl,
+      await postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, seed: 4, audio_prompt: Buffer.from(CLIP).toString('base64') }),
+    );
     assert.deepEqual(base64.data, prompted.data);
     assert.deepEqual(await readdir(voicesDir), voicesBefore);
     const voices = jsonOf<{ voices: string[] }>(await httpRequest(`${worker.httpUrl}/voices`));
@@ -105,9 +111,17 @@ describe('the original API on a Chatterbox worker', { timeout: 120_000 }, () => 
   it('GET /voices answers in the original shape, with uploaded voices, which /synthesize-json takes by name', async () => {
     const { body, contentType } = await formBody({ name: 'narrator', file: { filename: 'n.wav', data: CLIP } });
     assert.equal((await httpRequest(`${worker.httpUrl}/v1/voices`, { method: 'POST', headers: { 'content-type': contentType }, body })).status, 201);
-    assert.deepEqual(jsonOf(await httpRequest(`${worker.httpUrl}/voices`)), { success: true, voices: ['default', 'narrator'], default_voice: 'default', count: 2 });
+    assert.deepEqual(jsonOf(await httpRequest(`${worker.httpUrl}/voices`)), {
+      success: true,
+      voices: ['default', 'narrator'],
+      default_voice: 'default',
+      count: 2,
+    });
     const named = await fileOf(worker.httpUrl, await postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, seed: 4, voice: 'narrator' }));
-    const prompted = await fileOf(worker.httpUrl, await postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, seed: 4, audio_prompt: Buffer.from(CLIP).toString('base64') }));
+    const prompted = await fileOf(
+      worker.httpUrl,
+      await postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, seed: 4, audio_prompt: Buffer.from(CLIP).toString('base64') }),
+    );
     assert.deepEqual(named.data, prompted.data, 'a stored voice speaks as its clip given inline');
   });
 
@@ -115,18 +129,49 @@ describe('the original API on a Chatterbox worker', { timeout: 120_000 }, () => 
     const cases: Array<{ what: string; send: () => Promise<HttpResult>; status: number; code: string }> = [
       { what: 'missing text (multipart)', send: () => postForm(`${worker.httpUrl}/synthesize`, { seed: '1' }), status: 400, code: 'TEXT_EMPTY' },
       { what: 'missing text (JSON)', send: () => postJson(`${worker.httpUrl}/synthesize-json`, { seed: 1 }), status: 400, code: 'TEXT_EMPTY' },
-      { what: 'exaggeration out of range', send: () => postForm(`${worker.httpUrl}/synthesize`, { text: TEXT, exaggeration: '7' }), status: 400, code: 'BAD_PARAM' },
-      { what: 'temperature not a number', send: () => postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, temperature: 'hot' }), status: 400, code: 'BAD_PARAM' },
-      { what: 'speech_rate out of range', send: () => postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, speech_rate: 9 }), status: 400, code: 'BAD_PARAM' },
-      { what: 'an unknown voice', send: () => postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, voice: 'nobody' }), status: 400, code: 'UNKNOWN_VOICE' },
+      {
+        what: 'exaggeration out of range',
+        send: () => postForm(`${worker.httpUrl}/synthesize`, { text: TEXT, exaggeration: '7' }),
+        status: 400,
+        code: 'BAD_PARAM',
+      },
+      {
+        what: 'temperature not a number',
+        send: () => postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, temperature: 'hot' }),
+        status: 400,
+        code: 'BAD_PARAM',
+      },
+      {
+        what: 'speech_rate out of range',
+        send: () => postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, speech_rate: 9 }),
+        status: 400,
+        code: 'BAD_PARAM',
+      },
+      {
+        what: 'an unknown voice',
+        send: () => postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, voice: 'nobody' }),
+        status: 400,
+        code: 'UNKNOWN_VOICE',
+      },
       {
         what: 'an audio_prompt that is not audio',
-        send: () => postForm(`${worker.httpUrl}/synthesize`, { text: TEXT, audio_prompt: { filename: 'x.wav', data: new TextEncoder().encode('no audio here') } }),
+        send: () =>
+          postForm(`${worker.httpUrl}/synthesize`, { text: TEXT, audio_prompt: { filename: 'x.wav', data: new TextEncoder().encode('no audio here') } }),
         status: 400,
         code: 'BAD_AUDIO',
       },
-      { what: 'an audio_prompt that is not base64', send: () => postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, audio_prompt: '%%%' }), status: 400, code: 'BAD_MESSAGE' },
-      { what: 'a JSON body to the multipart route', send: () => postJson(`${worker.httpUrl}/synthesize`, { text: TEXT }), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' },
+      {
+        what: 'an audio_prompt that is not base64',
+        send: () => postJson(`${worker.httpUrl}/synthesize-json`, { text: TEXT, audio_prompt: '%%%' }),
+        status: 400,
+        code: 'BAD_MESSAGE',
+      },
+      {
+        what: 'a JSON body to the multipart route',
+        send: () => postJson(`${worker.httpUrl}/synthesize`, { text: TEXT }),
+        status: 415,
+        code: 'UNSUPPORTED_MEDIA_TYPE',
+      },
     ];
     for (const { what, send, status, code } of cases) {
       it(what, async () => {

@@ -94,7 +94,12 @@ describe('the voice library on a Chatterbox worker', { timeout: 120_000 }, () =>
     const listed = jsonOf<{ voices: Array<{ name: string; builtIn?: boolean }> }>(await httpRequest(`${worker.httpUrl}/v1/voices`));
     assert.deepEqual(
       listed.voices.map((v) => v.name),
-      ['default', ...Object.keys(uploads).map((f) => `fmt-${f}`).sort()],
+      [
+        'default',
+        ...Object.keys(uploads)
+          .map((f) => `fmt-${f}`)
+          .sort(),
+      ],
     );
     assert.equal(listed.voices[0]!.builtIn, true);
     const client = await connect(t);
@@ -165,21 +170,61 @@ describe('the voice library on a Chatterbox worker', { timeout: 120_000 }, () =>
     const lying = wav.slice();
     new DataView(lying.buffer).setUint32(40, wav.length * 4, true);
     const cases: Array<{ what: string; fields: () => Promise<Record<string, FormValue>>; status: number; code: string }> = [
-      { what: 'a file that is not audio', fields: async () => ({ name: 'v1', file: { filename: 'a.wav', data: new TextEncoder().encode('not audio, just words') } }), status: 400, code: 'BAD_AUDIO' },
+      {
+        what: 'a file that is not audio',
+        fields: async () => ({ name: 'v1', file: { filename: 'a.wav', data: new TextEncoder().encode('not audio, just words') } }),
+        status: 400,
+        code: 'BAD_AUDIO',
+      },
       { what: 'a truncated MP3', fields: async () => ({ name: 'v2', file: { filename: 'a.mp3', data: await truncatedMp3 } }), status: 400, code: 'BAD_AUDIO' },
-      { what: 'a WAV whose header claims more data', fields: async () => ({ name: 'v3', file: { filename: 'a.wav', data: lying } }), status: 400, code: 'BAD_AUDIO' },
+      {
+        what: 'a WAV whose header claims more data',
+        fields: async () => ({ name: 'v3', file: { filename: 'a.wav', data: lying } }),
+        status: 400,
+        code: 'BAD_AUDIO',
+      },
       { what: 'an empty file', fields: async () => ({ name: 'v4', file: { filename: 'a.wav', data: new Uint8Array(0) } }), status: 400, code: 'BAD_AUDIO' },
       { what: 'a clip too long', fields: async () => ({ name: 'v5', file: { filename: 'a.wav', data: clip(170, 40) } }), status: 413, code: 'AUDIO_TOO_LONG' },
       { what: 'a clip too short', fields: async () => ({ name: 'v6', file: { filename: 'a.wav', data: clip(170, 2) } }), status: 400, code: 'AUDIO_TOO_SHORT' },
-      { what: 'a body over the upload limit', fields: async () => ({ name: 'v7', file: { filename: 'a.wav', data: new Uint8Array(MAX_UPLOAD_BYTES + 1) } }), status: 413, code: 'FRAME_TOO_LARGE' },
+      {
+        what: 'a body over the upload limit',
+        fields: async () => ({ name: 'v7', file: { filename: 'a.wav', data: new Uint8Array(MAX_UPLOAD_BYTES + 1) } }),
+        status: 413,
+        code: 'FRAME_TOO_LARGE',
+      },
       { what: "a name with '../'", fields: async () => ({ name: '../escape', file: { filename: 'a.wav', data: wav } }), status: 400, code: 'BAD_VOICE_NAME' },
       { what: 'a name with a slash', fields: async () => ({ name: 'a/b', file: { filename: 'a.wav', data: wav } }), status: 400, code: 'BAD_VOICE_NAME' },
-      { what: 'a name with a control character', fields: async () => ({ name: 'bad\u0001name', file: { filename: 'a.wav', data: wav } }), status: 400, code: 'BAD_VOICE_NAME' },
-      { what: 'a name starting with a dot', fields: async () => ({ name: '.hidden', file: { filename: 'a.wav', data: wav } }), status: 400, code: 'BAD_VOICE_NAME' },
+      {
+        what: 'a name with a control character',
+        fields: async () => ({ name: 'bad\u0001name', file: { filename: 'a.wav', data: wav } }),
+        status: 400,
+        code: 'BAD_VOICE_NAME',
+      },
+      {
+        what: 'a name starting with a dot',
+        fields: async () => ({ name: '.hidden', file: { filename: 'a.wav', data: wav } }),
+        status: 400,
+        code: 'BAD_VOICE_NAME',
+      },
       { what: 'a name too long', fields: async () => ({ name: 'x'.repeat(65), file: { filename: 'a.wav', data: wav } }), status: 400, code: 'BAD_VOICE_NAME' },
-      { what: 'the name of an engine voice', fields: async () => ({ name: 'default', file: { filename: 'a.wav', data: wav } }), status: 409, code: 'VOICE_EXISTS' },
-      { what: 'an out-of-range default parameter', fields: async () => ({ name: 'v8', exaggeration: '5', file: { filename: 'a.wav', data: wav } }), status: 400, code: 'BAD_PARAM' },
-      { what: 'a parameter that is not a number', fields: async () => ({ name: 'v9', temperature: 'warm', file: { filename: 'a.wav', data: wav } }), status: 400, code: 'BAD_PARAM' },
+      {
+        what: 'the name of an engine voice',
+        fields: async () => ({ name: 'default', file: { filename: 'a.wav', data: wav } }),
+        status: 409,
+        code: 'VOICE_EXISTS',
+      },
+      {
+        what: 'an out-of-range default parameter',
+        fields: async () => ({ name: 'v8', exaggeration: '5', file: { filename: 'a.wav', data: wav } }),
+        status: 400,
+        code: 'BAD_PARAM',
+      },
+      {
+        what: 'a parameter that is not a number',
+        fields: async () => ({ name: 'v9', temperature: 'warm', file: { filename: 'a.wav', data: wav } }),
+        status: 400,
+        code: 'BAD_PARAM',
+      },
       { what: 'no file', fields: async () => ({ name: 'v10' }), status: 400, code: 'BAD_MESSAGE' },
       { what: 'no name', fields: async () => ({ file: { filename: 'a.wav', data: wav } }), status: 400, code: 'BAD_MESSAGE' },
     ];
@@ -207,7 +252,11 @@ describe('the voice library on a Chatterbox worker', { timeout: 120_000 }, () =>
       assert.equal(json.status, 415);
       assert.equal(errorCode(json), 'UNSUPPORTED_MEDIA_TYPE');
       const { body, contentType } = await formBody({ name: 'v12', file: { filename: 'a.wav', data: wav } });
-      const cut = await httpRequest(`${worker.httpUrl}/v1/voices`, { method: 'POST', headers: { 'content-type': contentType }, body: body.subarray(0, body.length - 100) });
+      const cut = await httpRequest(`${worker.httpUrl}/v1/voices`, {
+        method: 'POST',
+        headers: { 'content-type': contentType },
+        body: body.subarray(0, body.length - 100),
+      });
       assert.equal(cut.status, 400);
       assert.equal(errorCode(cut), 'BAD_MESSAGE');
     });

@@ -105,9 +105,17 @@ function synthesizeRoute(deps: OriginalRouteDeps, parse: (body: Uint8Array, cont
 
 /** Adds `POST /synthesize`, `POST /synthesize-json`, `GET /audio/{file}` and `GET /voices`, answering in the original API's shapes. */
 export function attachOriginalRoutes(router: HttpRouter, deps: OriginalRouteDeps): void {
-  router.on('POST', '/synthesize', synthesizeRoute(deps, (body, type) => parseSynthesizeForm(body, type, deps.engine.info), deps.maxUploadBytes));
+  router.on(
+    'POST',
+    '/synthesize',
+    synthesizeRoute(deps, (body, type) => parseSynthesizeForm(body, type, deps.engine.info), deps.maxUploadBytes),
+  );
   const jsonLimit = Math.ceil((deps.maxUploadBytes * 4) / 3) + 64 * 1024;
-  router.on('POST', '/synthesize-json', synthesizeRoute(deps, (body, type) => parseSynthesizeJson(body, type, deps.engine.info), jsonLimit));
+  router.on(
+    'POST',
+    '/synthesize-json',
+    synthesizeRoute(deps, (body, type) => parseSynthesizeJson(body, type, deps.engine.info), jsonLimit),
+  );
   router.onPrefix('GET', AUDIO_PATH_PREFIX, (http) => {
     const audio = deps.files.read(http.path.slice(AUDIO_PATH_PREFIX.length));
     if (!audio) return sendFailure(http, new TtsError('NOT_FOUND', 'no such audio file (it may have expired)'));

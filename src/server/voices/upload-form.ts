@@ -7,7 +7,8 @@ import { formField, multipartBoundary, parseMultipart, type FormPart } from '../
 /** Parses a multipart/form-data body; throws TtsError UNSUPPORTED_MEDIA_TYPE or BAD_MESSAGE. */
 export function readForm(body: Uint8Array, contentType: string): FormPart[] {
   const boundary = multipartBoundary(contentType);
-  if (boundary === undefined) throw new TtsError('UNSUPPORTED_MEDIA_TYPE', `content-type must be multipart/form-data with a boundary, got '${contentType.slice(0, 80)}'`);
+  if (boundary === undefined)
+    throw new TtsError('UNSUPPORTED_MEDIA_TYPE', `content-type must be multipart/form-data with a boundary, got '${contentType.slice(0, 80)}'`);
   return parseMultipart(body, boundary);
 }
 

@@ -83,7 +83,8 @@ function list(http: HttpExchange, deps: VoiceRouteDeps): void {
 
 async function one(http: HttpExchange, rest: string, deps: VoiceRouteDeps): Promise<void> {
   const [encoded, sub, ...extra] = rest.split('/');
-  if (encoded === undefined || extra.length > 0 || (sub !== undefined && sub !== 'audio')) throw new TtsError('NOT_FOUND', `no route for ${http.method} ${http.path}`);
+  if (encoded === undefined || extra.length > 0 || (sub !== undefined && sub !== 'audio'))
+    throw new TtsError('NOT_FOUND', `no route for ${http.method} ${http.path}`);
   const name = decodeName(encoded);
   const store = deps.store;
   const builtIn = builtInVoices(deps.engine.info, store).includes(name);
