@@ -96,7 +96,10 @@ export function createVoiceBank(encoder: ort.InferenceSession, voiceFiles: Map<s
       if (existsSync(path)) return path;
     }
     const listed = voiceFiles.get(name);
-    return listed && (!voicesDir || listed !== join(voicesDir, basename(listed))) ? listed : undefined;
+    // A library voice listed at start and gone from the directory now was deleted; files copied in by hand under
+    // names outside the library's charset are not the library's and keep their start-up path.
+    const deletedFromLibrary = voicesDir !== undefined && isVoiceName(name) && listed === join(voicesDir, basename(listed ?? ''));
+    return deletedFromLibrary ? undefined : listed;
   };
 
   const names = [...voiceFiles.keys()];
