@@ -7,7 +7,8 @@ import { sendJson, type HttpExchange } from '../../transport/http-exchange.js';
 import type { HttpRouter } from '../../transport/http-router.js';
 import type { Admission } from '../admission.js';
 import { runSynthesis } from '../run-synthesis.js';
-import { readReferenceClip, type ClipLimits } from '../voices/reference-clip.js';
+import type { ClipLimits } from '../voices/reference-clip.js';
+import { readReferenceClipInThread } from '../voices/clip-thread.js';
 import type { WorkerMetrics } from '../worker-metrics.js';
 import type { AudioFiles } from './audio-files.js';
 import { parseSynthesizeForm, parseSynthesizeJson, type OriginalRequest } from './original-request.js';
@@ -40,7 +41,7 @@ async function synthesizeToFile(parsed: OriginalRequest, deps: OriginalRouteDeps
   let referenceAudio: Float32Array | undefined;
   if (parsed.audioPrompt) {
     if (info.voiceCloning !== true) throw new TtsError('CLONING_UNSUPPORTED', 'cloning not supported by this engine');
-    referenceAudio = (await readReferenceClip(parsed.audioPrompt, deps.clipLimits)).samples;
+    referenceAudio = (await readReferenceClipInThread(parsed.audioPrompt, deps.clipLimits)).samples;
   }
   const request = resolveRequest({ text: parsed.text, voice: parsed.voice, params: parsed.params, referenceAudio }, info, deps.maxTextChars);
   const pieces: Uint8Array[] = [];

@@ -6,7 +6,8 @@ import { sendError, sendJson, type HttpExchange } from '../../transport/http-exc
 import type { HttpRouter } from '../../transport/http-router.js';
 import { formField, formFile } from '../multipart.js';
 import { builtInVoices } from './library-engine.js';
-import { readReferenceClip, type ClipLimits } from './reference-clip.js';
+import type { ClipLimits } from './reference-clip.js';
+import { readReferenceClipInThread } from './clip-thread.js';
 import { formParams, readForm } from './upload-form.js';
 import type { VoiceStore } from './voice-store.js';
 
@@ -68,7 +69,7 @@ async function upload(http: HttpExchange, body: Promise<Uint8Array>, deps: Voice
   const params = formParams(parts, info);
   const file = formFile(parts, 'file') ?? formFile(parts, 'audio');
   if (!file) throw new TtsError('BAD_MESSAGE', "the audio file is missing (a part named 'file')");
-  const clip = await readReferenceClip(file.data, deps.clipLimits);
+  const clip = await readReferenceClipInThread(file.data, deps.clipLimits);
   const record = await store.add(name, clip, params, reserved);
   deps.logger.info({ voice: name, durationSec: record.durationSec, container: clip.container }, 'voice stored');
   sendJson(http, 201, { ...record, source: clip.container });
