@@ -41,6 +41,13 @@ const TEXT: Record<ErrorCode, string | ((ready: ReadyMessage | undefined) => str
   UNKNOWN_REQUEST: 'The server no longer knows that request; start it again.',
   INPUT_CLOSED: 'That request takes no more text.',
   INPUT_TIMEOUT: 'No text came for a while, so the server ended the request; type again to start a new one.',
+  BAD_AUDIO: 'The voice clip is not audio the server can read (WAV, MP3, FLAC or Ogg), or it is cut short.',
+  AUDIO_TOO_SHORT: 'The voice clip is too short; record a few more seconds.',
+  AUDIO_TOO_LONG: 'The voice clip is too long; use a shorter one.',
+  BAD_VOICE_NAME: "A voice name may hold only letters, digits, '-' and '_'.",
+  VOICE_EXISTS: 'A voice of that name exists already; pick another name.',
+  CLONING_UNSUPPORTED: 'The speech engine on this server has fixed voices and cannot clone one.',
+  FANOUT_INCOMPLETE: 'Only some of the speech servers took the change; try again.',
 };
 
 /** Words for anything the page can fail with; never shows a stack, keeps the code for reference. */

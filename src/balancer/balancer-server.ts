@@ -2,7 +2,7 @@ import type { BalancerConfig } from '../config/balancer-config.js';
 import type { Logger } from '../logging/logger.js';
 import { TtsError } from '../protocol/errors.js';
 import { waitUntilIdle } from '../service/drain-on-signal.js';
-import { sendJson } from '../transport/http-exchange.js';
+import { sendJson, type HttpExchange } from '../transport/http-exchange.js';
 import { createHttpRouter } from '../transport/http-router.js';
 import { loadTransport, logTransport } from '../transport/load-transport.js';
 import { attachMetricsRoute } from '../transport/metrics-route.js';
@@ -15,7 +15,9 @@ import { createBackendPool, type BackendPool } from './backend-pool.js';
 import { createBalancerMetrics } from './balancer-metrics.js';
 import { describeStats, formatStatsText } from './lb-stats.js';
 import { RelaySession } from './relay-session.js';
-import { proxyToWorker } from './proxy-route.js';
+import { isUploadPath, proxyToWorker } from './proxy-route.js';
+import { fanOutToWorkers } from './voice-fanout.js';
+import { serveAudioFromAnyWorker } from './audio-lookup.js';
 import { workerAuthHeaders } from './worker-auth.js';
 
 /** A running balancer. */
@@ -85,16 +87,30 @@ export async function createBalancerServer(config: Omit<BalancerConfig, 'logLeve
   const proxyLogger = logger.child({ component: 'proxy' });
   attachStaticRoutes(router);
   const workerHeaders = workerAuthHeaders(config.workerApiKey);
-  router.otherwise((http) =>
+  const proxy = (http: HttpExchange) =>
     proxyToWorker(http, {
       pool,
       logger: proxyLogger,
-      maxBodyBytes: config.maxFrameBytes,
+      maxBodyBytes: isUploadPath(http.path) ? config.maxUploadBytes : config.maxFrameBytes,
       progressTimeoutMs: config.progressTimeoutMs,
       isAccepting,
       workerHeaders,
-    }),
-  );
+    });
+  if (config.voicesSync === 'fanout') {
+    const fanOut = (http: HttpExchange) =>
+      fanOutToWorkers(http, {
+        pool,
+        logger: proxyLogger,
+        maxBodyBytes: config.maxUploadBytes,
+        progressTimeoutMs: config.progressTimeoutMs,
+        workerHeaders,
+        isAccepting,
+      });
+    router.on('POST', '/v1/voices', fanOut);
+    router.onPrefix('DELETE', '/v1/voices/', fanOut);
+  }
+  router.onPrefix('GET', '/audio/', (http) => serveAudioFromAnyWorker(http, { pool, workerHeaders, timeoutMs: config.progressTimeoutMs }));
+  router.otherwise(proxy);
 
   const relayLogger = logger.child({ component: 'relay' });
   const activeRequests = () => [...sessions].reduce((n, s) => n + s.activeRequests, 0);

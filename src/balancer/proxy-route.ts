@@ -25,6 +25,14 @@ function isSynthesisPath(path: string): boolean {
   return path === '/v1/tts' || path === '/v1/audio/speech';
 }
 
+/** Paths whose bodies may carry audio uploads, relayed up to the upload limit rather than the frame limit. */
+const UPLOAD_PATHS = ['/v1/voices', '/synthesize', '/synthesize-json'];
+
+/** True for a path that takes uploads (voice clips, reference clips). */
+export function isUploadPath(path: string): boolean {
+  return UPLOAD_PATHS.includes(path);
+}
+
 const agent = new Agent({ keepAlive: true, maxSockets: 256 });
 
 /**

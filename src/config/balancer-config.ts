@@ -77,6 +77,24 @@ export const BALANCER_SETTINGS = {
     max: 16_777_216,
     description: 'Largest client frame or HTTP body relayed, in bytes.',
   },
+  maxUploadBytes: {
+    flag: 'max-upload-bytes',
+    env: 'CHATTERBOX_LB_MAX_UPLOAD_BYTES',
+    kind: 'int',
+    default: 10_485_760,
+    min: 1024,
+    max: 268_435_456,
+    description: 'Largest upload relayed (POST /v1/voices, /synthesize with an audio_prompt), in bytes.',
+  },
+  voicesSync: {
+    flag: 'voices-sync',
+    env: 'CHATTERBOX_LB_VOICES_SYNC',
+    kind: 'enum',
+    default: 'shared-dir',
+    choices: ['shared-dir', 'fanout'],
+    description:
+      'How a voice upload or delete reaches every worker: shared-dir (workers share one voices directory: one worker makes the change) or fanout (each worker has its own: every worker gets it, and each answer is reported).',
+  },
   idleTimeoutSec: {
     flag: 'idle-timeout',
     env: 'CHATTERBOX_LB_IDLE_TIMEOUT_SEC',

@@ -22,6 +22,8 @@ export interface SynthesisRequest {
    * request ends once this ends. Same voice, language and params throughout.
    */
   input?: AsyncIterable<TextPiece>;
+  /** A reference clip for this request only (mono, 24 kHz), used instead of `voice`'s; needs `EngineInfo.voiceCloning`. */
+  referenceAudio?: Float32Array;
 }
 
 /** What an engine tells the transport about itself; sent to clients in `ready` and shown in `/health`. */
@@ -37,6 +39,10 @@ export interface EngineInfo {
   device: string;
   /** Free-form facts for `/health` (model dir, variant, dtype, provider). */
   details: Record<string, string>;
+  /** True when voices can be cloned from a clip: uploads to the voice library and per-request reference clips. */
+  voiceCloning?: boolean;
+  /** A voice's stored default parameters (set on the main thread by the voice library); undefined: the engine's. */
+  voiceDefaults?: (voice: string) => SynthesisParams | undefined;
 }
 
 /**
@@ -46,6 +52,8 @@ export interface EngineInfo {
 export interface Engine {
   readonly info: EngineInfo;
   synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncIterable<AudioChunk>;
+  /** Drops what the engine cached for a deleted voice; engines with fixed voices leave it out. */
+  forgetVoice?(name: string): void;
   close(): Promise<void>;
   /** Batching engines only: calls `listener` with the throughput estimate each time a measured run changes it. */
   watchCapacity?(listener: (capacity: EngineCapacity) => void): void;

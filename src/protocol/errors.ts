@@ -34,6 +34,20 @@ export const ERROR_CODES = {
   INPUT_CLOSED: { retryable: false, closeCode: 1008, httpStatus: 409 },
   /** A streamed request received no input for the input idle timeout and was ended. */
   INPUT_TIMEOUT: { retryable: true, closeCode: 1008, httpStatus: 408 },
+  /** An upload that is not audio we can decode: unknown format, empty, truncated, or headers that lie about the data. */
+  BAD_AUDIO: { retryable: false, closeCode: 1007, httpStatus: 400 },
+  /** A reference clip shorter than the configured minimum duration. */
+  AUDIO_TOO_SHORT: { retryable: false, closeCode: 1007, httpStatus: 400 },
+  /** A reference clip longer than the configured maximum duration. */
+  AUDIO_TOO_LONG: { retryable: false, closeCode: 1009, httpStatus: 413 },
+  /** A voice name outside the allowed characters (letters, digits, '-', '_'; 1–64; no path parts). */
+  BAD_VOICE_NAME: { retryable: false, closeCode: 1008, httpStatus: 400 },
+  /** An upload under a name the voice library already holds. */
+  VOICE_EXISTS: { retryable: false, closeCode: 1008, httpStatus: 409 },
+  /** The engine has fixed voices (Flite): no uploads, no per-request reference clips. */
+  CLONING_UNSUPPORTED: { retryable: false, closeCode: 1008, httpStatus: 422 },
+  /** A change the balancer sent to every worker that some of them did not make; the body lists each worker's answer. */
+  FANOUT_INCOMPLETE: { retryable: true, closeCode: 1011, httpStatus: 502 },
 } as const satisfies Record<string, { retryable: boolean; closeCode: number; httpStatus: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

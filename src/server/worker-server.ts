@@ -1,3 +1,5 @@
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { HostedEngine } from '../engine/host/engine-host.js';
 import type { Logger } from '../logging/logger.js';
 import { TtsError } from '../protocol/errors.js';
@@ -18,6 +20,11 @@ import { StreamSession, type SessionLimits } from './stream-session.js';
 import { attachOpenAiRoutes } from './openai/openai-routes.js';
 import { handleTts } from './tts-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
+import { createAudioFiles } from './original/audio-files.js';
+import { attachOriginalRoutes } from './original/original-routes.js';
+import { withVoiceLibrary } from './voices/library-engine.js';
+import { attachVoiceRoutes } from './voices/voice-routes.js';
+import { createVoiceStore } from './voices/voice-store.js';
 
 /** What `createWorkerServer` needs beyond the engine: the serving subset of the worker config. */
 export interface WorkerServerOptions extends SessionLimits, Partial<Omit<AccessSettings, 'host'>> {
@@ -35,7 +42,24 @@ export interface WorkerServerOptions extends SessionLimits, Partial<Omit<AccessS
   maxSendBufferBytes: number;
   /** HTTP and WebSocket adapter; `auto` when absent. */
   transport?: string;
+  /** The voice library's directory (the engine's voices dir); without it uploads are refused. */
+  voicesDir?: string | undefined;
+  /** Largest upload (voice clip, form with a reference clip), in bytes; default 10 MiB. */
+  maxUploadBytes?: number;
+  /** Shortest and longest reference clip accepted, in seconds; default 5 and 30. */
+  minVoiceSec?: number;
+  maxVoiceSec?: number;
+  /** Where `/synthesize` keeps its WAV files; default `<tmp>/chatterbox-audio`. */
+  audioDir?: string | undefined;
+  /** How long those files are served before they are deleted, in seconds; default 3600. */
+  audioTtlSec?: number;
 }
+
+/** Upload limits when the options leave them out. */
+export const DEFAULT_UPLOAD_LIMITS = { maxUploadBytes: 10 * 1024 * 1024, minVoiceSec: 5, maxVoiceSec: 30 };
+
+/** How long `/synthesize` files live when the options leave it out, in seconds. */
+const DEFAULT_AUDIO_TTL_SEC = 3600;
 
 /** A running worker: its port, and shutdown. */
 export interface WorkerServer {
@@ -54,8 +78,10 @@ export interface WorkerServer {
  * Starts the GPU worker's HTTP and WebSocket server on the adapter `options.transport` chooses; `logger` is the
  * process root, components take children. Rejects with PortInUseError when another process holds the port.
  */
-export async function createWorkerServer(options: WorkerServerOptions, engine: HostedEngine, logger: Logger): Promise<WorkerServer> {
+export async function createWorkerServer(options: WorkerServerOptions, hostedEngine: HostedEngine, logger: Logger): Promise<WorkerServer> {
   const startedAtMs = Date.now();
+  const store = options.voicesDir === undefined || hostedEngine.info.voiceCloning !== true ? undefined : createVoiceStore(options.voicesDir);
+  const engine = store ? withVoiceLibrary(hostedEngine, store) : hostedEngine;
   const access = createAccessPolicy(options);
   const admission = createAdmission({
     maxActive: options.maxActiveSyntheses,
@@ -112,6 +138,22 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
     isAccepting,
   });
   attachApiDescriptionRoutes(router);
+  const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_UPLOAD_LIMITS.maxUploadBytes;
+  const clipLimits = { minSec: options.minVoiceSec ?? DEFAULT_UPLOAD_LIMITS.minVoiceSec, maxSec: options.maxVoiceSec ?? DEFAULT_UPLOAD_LIMITS.maxVoiceSec };
+  attachVoiceRoutes(router, { engine, store, maxUploadBytes, clipLimits, logger: logger.child({ component: 'voices' }) });
+  const audioFiles = createAudioFiles({ dir: options.audioDir ?? join(tmpdir(), 'chatterbox-audio'), ttlSec: options.audioTtlSec ?? DEFAULT_AUDIO_TTL_SEC });
+  attachOriginalRoutes(router, {
+    engine,
+    admission,
+    metrics,
+    files: audioFiles,
+    logger: ttsLogger,
+    maxTextChars: options.maxTextChars,
+    maxUploadBytes,
+    clipLimits,
+    stallTimeoutMs: options.stallTimeoutSec * 1000,
+    isAccepting,
+  });
   attachStaticRoutes(router);
 
   const server = await loaded.transport.serve({
@@ -157,6 +199,7 @@ export async function createWorkerServer(options: WorkerServerOptions, engine: H
       draining = true;
       server.stopListening();
       server.closeAll(1001, 'server closing');
+      audioFiles.close();
       await engine.close();
     },
   };

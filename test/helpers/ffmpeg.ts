@@ -1,9 +1,15 @@
+// Debian's ffmpeg (installed by .ci/run) in the tests: decoding what the server encodes, and encoding clips for the
+// decoders, so both sides are checked against files another tool wrote or read.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { FRAME_SAMPLES, type EncodableFormat } from '../../src/audio/encode/create-speech-encoder.js';
+
+const run = promisify(execFile);
 
 /** LAME's encoder delay plus the decoder's: a streamed MP3 has no header telling decoders to drop them. */
 const MP3_PRIMING_SAMPLES = 576 + 529;
@@ -57,4 +63,31 @@ export function assertDuration(format: EncodableFormat, decodedSamples: number, 
     decodedSamples >= expectedSamples - frame && decodedSamples <= expectedSamples + extra + frame,
     `${format}: decoded ${decodedSamples} samples, expected ${expectedSamples} (±${frame}${extra ? ` + ${extra} priming` : ''})`,
   );
+}
+
+/** Formats ffmpeg writes for the tests, by file extension and codec arguments. */
+export const FFMPEG_FORMATS = {
+  mp3: { ext: 'mp3', args: ['-c:a', 'libmp3lame', '-b:a', '64k'] },
+  flac: { ext: 'flac', args: ['-c:a', 'flac'] },
+  'ogg-vorbis': { ext: 'ogg', args: ['-c:a', 'libvorbis'] },
+  'ogg-opus': { ext: 'opus', args: ['-c:a', 'libopus', '-b:a', '32k'] },
+} as const;
+
+/** Re-encodes WAV bytes into `format` (optionally at another rate and channel count) and returns the file's bytes. */
+export async function encodeWithFfmpeg(
+  wav: Uint8Array,
+  format: keyof typeof FFMPEG_FORMATS,
+  options: { rateHz?: number; channels?: number } = {},
+): Promise<Uint8Array> {
+  const dir = await mkdtemp(join(tmpdir(), 'ffmpeg-clip-'));
+  try {
+    const { ext, args } = FFMPEG_FORMATS[format];
+    await writeFile(join(dir, 'in.wav'), wav);
+    const out = join(dir, `out.${ext}`);
+    const layout = [...(options.rateHz ? ['-ar', String(options.rateHz)] : []), ...(options.channels ? ['-ac', String(options.channels)] : [])];
+    await run('ffmpeg', ['-loglevel', 'error', '-y', '-i', join(dir, 'in.wav'), ...layout, ...args, out]);
+    return new Uint8Array(await readFile(out));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

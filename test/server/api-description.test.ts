@@ -58,6 +58,13 @@ describe('GET /openapi.json and /asyncapi.json', () => {
       '/v1/audio/speech',
       '/v1/audio/voices',
       '/v1/models',
+      '/v1/voices',
+      '/v1/voices/{name}',
+      '/v1/voices/{name}/audio',
+      '/synthesize',
+      '/synthesize-json',
+      '/audio/{file}',
+      '/voices',
       '/openapi.json',
       '/asyncapi.json',
     ]) {
@@ -72,7 +79,7 @@ describe('GET /openapi.json and /asyncapi.json', () => {
     );
     assert.equal(doc.asyncapi, '3.0.0');
     assert.equal(doc.channels.stream.address, '/v1/stream');
-    assert.deepEqual(Object.keys(doc.channels.stream.messages).sort(), ['audio', 'cancel', 'done', 'error', 'ready', 'start']);
+    assert.deepEqual(Object.keys(doc.channels.stream.messages).sort(), ['audio', 'cancel', 'done', 'end', 'error', 'flush', 'ready', 'start', 'text']);
     const validators = Object.fromEntries(Object.entries(doc.channels.stream.messages).map(([name, m]) => [name, ajv.compile(m.payload as object)]));
     // Live frames of every JSON-shaped kind validate against their payload schemas (audio carries binary).
     const stream = await RawStream.open(worker.wsUrl);
@@ -109,6 +116,13 @@ describe('live answers validate against the OpenAPI schemas', () => {
     ['speech audio', worker_, '/v1/audio/speech', 'post', () => postJson(`${worker_()}/v1/audio/speech`, { input: 'Hi.', response_format: 'wav' })],
     ['speech events', worker_, '/v1/audio/speech', 'post', () => postJson(`${worker_()}/v1/audio/speech`, { input: 'Hi.', stream_format: 'sse' })],
     ['tts audio', worker_, '/v1/tts', 'post', () => postJson(`${worker_()}/v1/tts`, { text: 'Hi.' })],
+    ['voice library list', worker_, '/v1/voices', 'get', () => httpRequest(`${worker_()}/v1/voices`)],
+    ['an unknown voice', worker_, '/v1/voices/{name}', 'get', () => httpRequest(`${worker_()}/v1/voices/nobody`)],
+    ['an upload to a fixed-voice engine', balancer_, '/v1/voices', 'post', () => postJson(`${balancer_()}/v1/voices`, { name: 'x' })],
+    ['original voices', worker_, '/voices', 'get', () => httpRequest(`${worker_()}/voices`)],
+    ['original synthesis', worker_, '/synthesize-json', 'post', () => postJson(`${worker_()}/synthesize-json`, { text: 'Hi.' })],
+    ['an original synthesis error', balancer_, '/synthesize-json', 'post', () => postJson(`${balancer_()}/synthesize-json`, { text: '' })],
+    ['a missing audio file', balancer_, '/audio/{file}', 'get', () => httpRequest(`${balancer_()}/audio/tts-${'0'.repeat(32)}.wav`)],
   ];
   for (const [name, , path, method, call] of cases) {
     it(name, async () => {

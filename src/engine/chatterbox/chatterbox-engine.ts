@@ -58,7 +58,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
   });
   let voices: VoiceBank;
   try {
-    voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, spec.voicesDir));
+    voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, spec.voicesDir), spec.voicesDir);
     await voices.get(voices.defaultVoice);
   } catch (err) {
     await model.release();
@@ -94,6 +94,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     languages: model.tokenizer.languages,
     defaultLanguage: model.tokenizer.languages.includes('en') ? 'en' : model.tokenizer.languages[0]!,
     params,
+    voiceCloning: true,
     device: model.device,
     details: {
       model: spec.modelDir,
@@ -112,7 +113,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
 
   async function* synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncGenerator<AudioChunk> {
     if (closed) throw new TtsError('NOT_READY', 'engine is closed');
-    const voice = await voices.get(request.voice);
+    const voice = request.referenceAudio ? await voices.encodeClip(request.referenceAudio) : await voices.get(request.voice);
     const p = request.params;
     const seed = p.seed === undefined || p.seed === 0 ? createRandomSeed() : p.seed;
     let tokens = 0;
@@ -166,6 +167,7 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     info,
     synthesize,
     ...(batcher ? { watchCapacity: (listener: Parameters<typeof batcher.watchCapacity>[0]) => batcher.watchCapacity(listener) } : {}),
+    forgetVoice: (name) => voices.forget(name),
     async close() {
       // ORT throws on releasing a session twice; a second close() is a no-op, as for every engine.
       if (closed) return;

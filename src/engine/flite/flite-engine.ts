@@ -83,6 +83,7 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
 
   async function* synthesize(request: SynthesisRequest, signal: AbortSignal): AsyncGenerator<AudioChunk> {
     if (module === undefined) throw new TtsError('NOT_READY', 'the flite engine is closed');
+    if (request.referenceAudio) throw new TtsError('CLONING_UNSUPPORTED', 'cloning not supported by this engine');
     const gainDb = VOICE_GAIN_DB[request.voice];
     if (gainDb === undefined) throw new TtsError('UNKNOWN_VOICE', `flite has no voice '${request.voice.slice(0, 64)}'`);
     const speed = request.params['speed'] ?? 1;

@@ -91,6 +91,10 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
         if (input) void forwardInput(rid, input);
         return stream;
       },
+      forgetVoice(name: string) {
+        // After a crash the new thread starts with an empty cache, so nothing is lost when no thread is there.
+        if (state === 'ready') send({ op: 'forget-voice', name });
+      },
       close() {
         if (state === 'closed') return Promise.resolve();
         const between = threadExited;

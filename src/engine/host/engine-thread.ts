@@ -99,6 +99,9 @@ async function main(): Promise<void> {
         }
         break;
       }
+      case 'forget-voice':
+        engine.forgetVoice?.(message.name);
+        break;
       case 'close':
         closing = true;
         for (const job of running.values()) {

@@ -13,6 +13,7 @@ export type ToEngineThread =
   | { op: 'text-end'; rid: number }
   | { op: 'credit'; rid: number; credit: number }
   | { op: 'cancel'; rid: number }
+  | { op: 'forget-voice'; name: string }
   | { op: 'close' };
 
 /** Engine thread → main thread. Every started request ends with exactly one `end` or `error`. */

@@ -1,5 +1,5 @@
 import { ERROR_CODES } from '../../protocol/errors.js';
-import { PROTOCOL_VERSION, STREAM_FORMATS, STREAM_PATH } from '../../protocol/messages.js';
+import { CLIENT_FRAME_TYPES, INPUT_MODES, PROTOCOL_VERSION, STREAM_FORMATS, STREAM_PATH } from '../../protocol/messages.js';
 import { VERSION } from '../../version.js';
 
 const id = { type: 'string', minLength: 1, description: 'Client-chosen request id, unique among the connection’s requests in flight.' };
@@ -10,11 +10,12 @@ const messages: Record<string, { summary: string; payload: Record<string, unknow
     summary: 'Starts a request; audio frames follow, then done or error',
     payload: {
       type: 'object',
-      required: ['type', 'id', 'text'],
+      required: ['type', 'id'],
       properties: {
         type: { const: 'start' },
         id,
-        text: { type: 'string' },
+        text: { type: 'string', description: 'The whole text; with input stream, optional: the first piece of it.' },
+        input: { type: 'string', enum: [...INPUT_MODES], description: 'stream: more text follows in text frames until end.' },
         voice: { type: 'string' },
         language: { type: 'string', maxLength: 16 },
         params: { type: 'object', additionalProperties: { type: 'number' } },
@@ -30,6 +31,18 @@ const messages: Record<string, { summary: string; payload: Record<string, unknow
   cancel: {
     summary: 'Ends a request early; done follows with cancelled true',
     payload: { type: 'object', required: ['type', 'id'], properties: { type: { const: 'cancel' }, id } },
+  },
+  text: {
+    summary: 'Appends text to a request started with input stream',
+    payload: { type: 'object', required: ['type', 'id', 'text'], properties: { type: { const: 'text' }, id, text: { type: 'string' } } },
+  },
+  flush: {
+    summary: 'Speaks the text buffered so far, even mid-sentence',
+    payload: { type: 'object', required: ['type', 'id'], properties: { type: { const: 'flush' }, id } },
+  },
+  end: {
+    summary: 'Closes a streamed request’s input; done follows after the last audio',
+    payload: { type: 'object', required: ['type', 'id'], properties: { type: { const: 'end' }, id } },
   },
   ready: {
     summary: 'First frame of every connection: what the engine offers and the limits',
@@ -47,6 +60,7 @@ const messages: Record<string, { summary: string; payload: Record<string, unknow
         defaultLanguage: { type: 'string' },
         params: { type: 'object' },
         limits: { type: 'object', required: ['maxTextChars', 'maxRequestsPerConnection', 'maxFrameBytes'] },
+        frames: { type: 'array', items: { type: 'string', enum: [...CLIENT_FRAME_TYPES] }, description: 'The client frames this server takes.' },
       },
     },
   },
@@ -112,8 +126,8 @@ export function buildAsyncApiDocument(): Record<string, unknown> {
       sendRequest: {
         action: 'receive',
         channel: { $ref: '#/channels/stream' },
-        summary: 'The server receives start and cancel',
-        messages: [ref('start'), ref('cancel')],
+        summary: 'The server receives start, cancel and, for streamed input, text, flush and end',
+        messages: CLIENT_FRAME_TYPES.map(ref),
       },
       sendAudio: {
         action: 'send',

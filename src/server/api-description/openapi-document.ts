@@ -1,12 +1,14 @@
 import { VERSION } from '../../version.js';
 import { OPENAI_PATHS } from './openai-paths.js';
+import { ORIGINAL_PATHS } from './original-paths.js';
 import type { OpenApiPaths } from './openapi-types.js';
 import { SERVICE_PATHS } from './service-paths.js';
 import { SHARED_SCHEMAS, jsonResponse } from './shared-schemas.js';
 import { TTS_PATHS } from './tts-paths.js';
+import { VOICES_PATHS } from './voices-paths.js';
 
 /** Every route group's paths; a group that adds HTTP routes adds its file here. */
-const ROUTE_GROUPS: OpenApiPaths[] = [SERVICE_PATHS, TTS_PATHS, OPENAI_PATHS];
+const ROUTE_GROUPS: OpenApiPaths[] = [SERVICE_PATHS, TTS_PATHS, OPENAI_PATHS, VOICES_PATHS, ORIGINAL_PATHS];
 
 /** Where the two API descriptions are served, on workers and (forwarded) on the balancer. */
 export const OPENAPI_PATH = '/openapi.json';
