@@ -41,5 +41,12 @@ export function withTempo(engine: Engine): Engine {
     if (rest.length > 0) yield chunkOf(rest);
   }
 
-  return { info, synthesize, close: () => engine.close() };
+  // Everything but the tempo is the engine's own: its voice cache and its capacity estimate pass through.
+  return {
+    info,
+    synthesize,
+    close: () => engine.close(),
+    ...(engine.forgetVoice ? { forgetVoice: (name: string) => engine.forgetVoice!(name) } : {}),
+    ...(engine.watchCapacity ? { watchCapacity: (listener: Parameters<NonNullable<Engine['watchCapacity']>>[0]) => engine.watchCapacity!(listener) } : {}),
+  };
 }

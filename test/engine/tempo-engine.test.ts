@@ -169,3 +169,38 @@ describe('withTempo around an engine that would refuse a speed param', () => {
     assert.equal(joinChunks(chunks).length, 4000);
   });
 });
+
+describe('withTempo passes the rest of the engine through', () => {
+  it('forwards forgetVoice and watchCapacity, and adds neither to an engine that lacks them', () => {
+    const calls: string[] = [];
+    const bare: Engine = {
+      info: {
+        name: 'fake',
+        sampleRateHz: 16000,
+        voices: ['a'],
+        defaultVoice: 'a',
+        languages: ['en'],
+        defaultLanguage: 'en',
+        params: {},
+        device: 'cpu',
+        details: {},
+      },
+      synthesize: () => (async function* () {})(),
+      close: async () => {},
+      forgetVoice: (name) => void calls.push(`forget ${name}`),
+      watchCapacity: (listener) => {
+        calls.push('watch');
+        listener({ minTokensPerSec: 25, tokensPerSecByBatch: [[1, 30]] });
+      },
+    };
+    const wrapped = withTempo(bare);
+    wrapped.forgetVoice?.('b');
+    const seen: number[] = [];
+    wrapped.watchCapacity?.((capacity) => seen.push(capacity.tokensPerSecByBatch[0]![1]));
+    assert.deepEqual(calls, ['forget b', 'watch']);
+    assert.deepEqual(seen, [30]);
+    const plain = withTempo({ info: bare.info, synthesize: bare.synthesize, close: bare.close });
+    assert.equal(plain.forgetVoice, undefined);
+    assert.equal(plain.watchCapacity, undefined);
+  });
+});

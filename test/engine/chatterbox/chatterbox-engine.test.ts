@@ -58,7 +58,7 @@ function differs(a: readonly number[], b: readonly number[]): boolean {
   return a.length !== b.length || a.some((x, i) => x !== b[i]);
 }
 
-describe('Chatterbox engine on the tiny models', { timeout: 120_000 }, () => {
+describe('Chatterbox engine on the tiny models', { timeout: 300_000 }, () => {
   let tiny: TinyChatterbox;
   let engine: Engine;
   const others: TinyChatterbox[] = [];
