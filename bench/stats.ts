@@ -9,9 +9,9 @@ export function mean(values: number[]): number {
   return values.length === 0 ? Number.NaN : values.reduce((a, b) => a + b, 0) / values.length;
 }
 
-/** Prints rows as an aligned text table. */
-export function printTable(title: string, header: string[], rows: Array<Array<string | number>>): void {
-  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? format(c) : c)))];
+/** Prints rows as an aligned text table; a missing value (NaN, or the null JSON makes of it) prints as '-'. */
+export function printTable(title: string, header: string[], rows: Array<Array<string | number | null>>): void {
+  const cells = [header, ...rows.map((r) => r.map((c) => (c === null ? '-' : typeof c === 'number' ? format(c) : c)))];
   const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
   console.log(`\n${title}`);
   for (const [n, row] of cells.entries()) {
