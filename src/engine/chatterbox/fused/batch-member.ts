@@ -10,6 +10,7 @@ export class Member {
   left = false;
   error: unknown;
   private wake: (() => void) | undefined;
+  private readonly drawn: number[] = [];
 
   constructor(
     readonly request: GenerationRequest,
@@ -37,9 +38,20 @@ export class Member {
     return Math.min(limit, this.request.maxNewTokens - this.generated);
   }
 
+  /**
+   * Writes the random numbers of the next `count` steps into row `offset` of `into`. They stay this request's next
+   * numbers until `useUniforms` says a run consumed them, so a run that fails and is retried (alone, after a shared
+   * run failed) draws the same numbers and a seeded request keeps its tokens.
+   */
   uniforms(count: number, width: number, into: Float64Array, offset: number): void {
     if (this.request.sampler.temperature === 0) return;
-    for (let i = 0; i < count; i++) into[offset * width + i] = this.random();
+    while (this.drawn.length < count) this.drawn.push(this.random());
+    for (let i = 0; i < count; i++) into[offset * width + i] = this.drawn[i]!;
+  }
+
+  /** A run that took `count` steps succeeded: its numbers are spent. */
+  useUniforms(count: number): void {
+    this.drawn.splice(0, count);
   }
 
   deliver(tokens: number[], done: boolean, error?: unknown): void {

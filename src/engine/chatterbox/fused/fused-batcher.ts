@@ -45,7 +45,8 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
   const capacity = new BatchCapacity(options.admitTokensPerSec);
   const members: Member[] = [];
   let pumping = false;
-  let lastWasPrefill = false;
+  let lastWasWave = false;
+  let wave: Member[] = [];
   let last: { members: Member[]; feeds: Feeds } | undefined;
   let wakePump: (() => void) | undefined;
   // Finished or cancelled requests leave `members` at the next boundary; they no longer count.
@@ -124,6 +125,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
       uniforms: makeTensor('float64', uniforms, [batch.length, width]),
       row_steps: int64Tensor(counts, [batch.length]),
     });
+    batch.forEach((m, i) => m.useUniforms(counts[i]!));
     const tokens = out.tokens!.data as BigInt64Array;
     // Decode runs only (a prefill's cost is the prompt's): what each request's rate is at this batch size.
     if (stateFeeds.inputs_embeds!.dims[1] === 1) capacity.record(batch.length, tokens.length / batch.length, performance.now() - started);
@@ -211,16 +213,23 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
           await new Promise<void>((resolve) => (wakePump = resolve));
           continue;
         }
-        if (waiting && (ready.length === 0 || !lastWasPrefill)) {
-          lastWasPrefill = true;
-          const first = (waiting.request.stepsPerRun ?? DEFAULT_STEPS_PER_RUN).first;
+        // Prefills come in waves: every request waiting when a wave opens gets its prefill and first chunk before the
+        // next shared run, so a burst of N requests hears first audio after N prefills, not after N prefills and N-1
+        // shared runs; requests arriving during a wave wait for the next one, after one shared run, so running
+        // requests are never starved by a stream of arrivals.
+        if (wave.length === 0 && waiting && (ready.length === 0 || !lastWasWave)) wave = members.filter((m) => m.state === undefined);
+        const next = wave.shift();
+        if (next) {
+          lastWasWave = wave.length === 0;
+          if (next.gone || next.state !== undefined) continue;
+          const first = (next.request.stepsPerRun ?? DEFAULT_STEPS_PER_RUN).first;
           try {
-            await runBatch([waiting], first, await prefillFeeds(waiting));
+            await runBatch([next], first, await prefillFeeds(next));
           } catch (err) {
-            waiting.deliver([], true, err);
+            next.deliver([], true, err);
           }
         } else {
-          lastWasPrefill = false;
+          lastWasWave = false;
           try {
             await runShared(batch);
           } catch (err) {

@@ -108,6 +108,14 @@ for (const options of MODELS) {
       assert.ok(Math.max(...recorder.sizes) === cases.length, `the requests never shared a run: ${recorder.sizes.join(',')}`);
     });
 
+    it('a burst of requests each gets its prefill and first chunk before any of them runs on: first audio waits for prefills only', async () => {
+      const recorder = recordBatchSizes(fused);
+      const together = await Promise.all(requestsFor(fused).map((request) => collect(fused, request))).finally(recorder.stop);
+      assert.deepEqual(together, alone);
+      const n = cases.length;
+      assert.deepEqual(recorder.sizes.slice(0, n + 1), [...Array<number>(n).fill(1), n], `runs: ${recorder.sizes.join(',')}`);
+    });
+
     it('lets requests join, leave and cancel mid-batch without changing the others’ tokens', async () => {
       const requests = requestsFor(fused);
       const recorder = recordBatchSizes(fused);
