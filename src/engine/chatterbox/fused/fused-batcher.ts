@@ -47,6 +47,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
   let pumping = false;
   let lastWasWave = false;
   let wave: Member[] = [];
+  let cycleStart: number | undefined;
   let last: { members: Member[]; feeds: Feeds } | undefined;
   let wakePump: (() => void) | undefined;
   // Finished or cancelled requests leave `members` at the next boundary; they no longer count.
@@ -127,8 +128,13 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     });
     batch.forEach((m, i) => m.useUniforms(counts[i]!));
     const tokens = out.tokens!.data as BigInt64Array;
-    // Decode runs only (a prefill's cost is the prompt's): what each request's rate is at this batch size.
-    if (stateFeeds.inputs_embeds!.dims[1] === 1) capacity.record(batch.length, tokens.length / batch.length, performance.now() - started);
+    // Decode runs only (a prefill's cost is the prompt's), timed over the whole cycle since the previous decode run
+    // ended: what a running request waits between its runs includes the prefills and hand-offs in between.
+    if (stateFeeds.inputs_embeds!.dims[1] === 1) {
+      const ended = performance.now();
+      capacity.record(batch.length, tokens.length / batch.length, ended - (cycleStart ?? started));
+      cycleStart = ended;
+    }
     const states = splitOutputs(
       layout,
       out,
@@ -210,6 +216,8 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
         const ready = members.filter((m) => m.state !== undefined && m.wantsRun);
         const batch = ready.slice(0, options.maxBatchRequests);
         if (!waiting && batch.length === 0) {
+          // Time spent idle is not the batch's cost: the next cycle starts when work does.
+          cycleStart = undefined;
           await new Promise<void>((resolve) => (wakePump = resolve));
           continue;
         }
