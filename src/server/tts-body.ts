@@ -10,11 +10,8 @@ export interface TtsHttpRequest extends RequestedSynthesis {
   container: 'wav' | 'pcm';
 }
 
-/**
- * Parses the one-shot endpoint's JSON body `{text, voice?, language?, params?, format?}` and its `?format=wav|pcm` query.
- * Throws TtsError UNSUPPORTED_MEDIA_TYPE, BAD_JSON or BAD_MESSAGE.
- */
-export function parseTtsBody(body: Uint8Array, contentType: string, query: string): TtsHttpRequest {
+/** A request body that must be a JSON object; throws UNSUPPORTED_MEDIA_TYPE, BAD_JSON or BAD_MESSAGE. */
+export function readJsonObject(body: Uint8Array, contentType: string): Record<string, unknown> {
   const mediaType = contentType.split(';')[0]?.trim().toLowerCase();
   if (mediaType !== 'application/json') {
     throw new TtsError('UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json, got '${contentType.slice(0, 80)}'`);
@@ -26,7 +23,15 @@ export function parseTtsBody(body: Uint8Array, contentType: string, query: strin
     throw new TtsError('BAD_JSON', 'body is not valid UTF-8 JSON');
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TtsError('BAD_MESSAGE', 'body must be a JSON object');
-  const { text, voice, language, params, format } = json as Record<string, unknown>;
+  return json as Record<string, unknown>;
+}
+
+/**
+ * Parses the one-shot endpoint's JSON body `{text, voice?, language?, params?, format?}` and its `?format=wav|pcm` query.
+ * Throws TtsError UNSUPPORTED_MEDIA_TYPE, BAD_JSON or BAD_MESSAGE.
+ */
+export function parseTtsBody(body: Uint8Array, contentType: string, query: string): TtsHttpRequest {
+  const { text, voice, language, params, format } = readJsonObject(body, contentType);
   if (typeof text !== 'string') throw new TtsError('BAD_MESSAGE', "'text' must be a string");
   if (voice !== undefined && typeof voice !== 'string') throw new TtsError('BAD_MESSAGE', "'voice' must be a string");
   if (language !== undefined && !isLanguage(language)) throw new TtsError('BAD_MESSAGE', "'language' must be a language code such as 'en'");

@@ -9,23 +9,23 @@ import { parseTtsBody } from './tts-body.js';
 import type { WorkerMetrics } from './worker-metrics.js';
 import { sendError, type HttpExchange } from '../transport/http-exchange.js';
 
+/** What a JSON-in, audio-out synthesis route (`/v1/tts`, `/v1/audio/speech`) needs from the worker. */
+export interface HttpSynthesisDeps {
+  engine: Engine;
+  admission: Admission;
+  metrics: WorkerMetrics;
+  logger: Logger;
+  maxTextChars: number;
+  maxBodyBytes: number;
+  stallTimeoutMs: number;
+  isAccepting: () => TtsError | undefined;
+}
+
 /**
  * `POST /v1/tts`: JSON in, WAV (or raw PCM) out, streamed as it is produced. Errors found before the
  * first byte get a JSON status; a failure after it cuts the connection so the body reads as incomplete.
  */
-export function handleTts(
-  http: HttpExchange,
-  deps: {
-    engine: Engine;
-    admission: Admission;
-    metrics: WorkerMetrics;
-    logger: Logger;
-    maxTextChars: number;
-    maxBodyBytes: number;
-    stallTimeoutMs: number;
-    isAccepting: () => TtsError | undefined;
-  },
-): void {
+export function handleTts(http: HttpExchange, deps: HttpSynthesisDeps): void {
   const startedAt = performance.now();
   const contentType = http.header('content-type');
   const query = http.query;

@@ -18,7 +18,7 @@ import { attachApiDescriptionRoutes } from './api-description/api-description-ro
 import { describeHealth } from './health.js';
 import { StreamSession, type SessionLimits } from './stream-session.js';
 import { attachOpenAiRoutes } from './openai/openai-routes.js';
-import { handleTts } from './tts-route.js';
+import { handleTts, type HttpSynthesisDeps } from './tts-route.js';
 import { createWorkerMetrics } from './worker-metrics.js';
 import { createAudioFiles } from './original/audio-files.js';
 import { attachOriginalRoutes } from './original/original-routes.js';
@@ -114,20 +114,7 @@ export async function createWorkerServer(options: WorkerServerOptions, hostedEng
   });
   attachMetricsRoute(router, metrics.registry);
   const ttsLogger = logger.child({ component: 'http' });
-  router.on('POST', '/v1/tts', (http) =>
-    handleTts(http, {
-      engine,
-      admission,
-      metrics,
-      logger: ttsLogger,
-      maxTextChars: options.maxTextChars,
-      maxBodyBytes: options.maxFrameBytes,
-      stallTimeoutMs: options.stallTimeoutSec * 1000,
-      isAccepting,
-    }),
-  );
-  router.on('*', '/v1/tts', (http) => sendError(http, new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
-  attachOpenAiRoutes(router, {
+  const synthesisDeps: HttpSynthesisDeps = {
     engine,
     admission,
     metrics,
@@ -136,7 +123,10 @@ export async function createWorkerServer(options: WorkerServerOptions, hostedEng
     maxBodyBytes: options.maxFrameBytes,
     stallTimeoutMs: options.stallTimeoutSec * 1000,
     isAccepting,
-  });
+  };
+  router.on('POST', '/v1/tts', (http) => handleTts(http, synthesisDeps));
+  router.on('*', '/v1/tts', (http) => sendError(http, new TtsError('METHOD_NOT_ALLOWED', 'use POST'), { allow: 'POST' }));
+  attachOpenAiRoutes(router, synthesisDeps);
   attachApiDescriptionRoutes(router);
   const maxUploadBytes = options.maxUploadBytes ?? DEFAULT_UPLOAD_LIMITS.maxUploadBytes;
   const clipLimits = { minSec: options.minVoiceSec ?? DEFAULT_UPLOAD_LIMITS.minVoiceSec, maxSec: options.maxVoiceSec ?? DEFAULT_UPLOAD_LIMITS.maxVoiceSec };

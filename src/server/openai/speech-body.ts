@@ -5,6 +5,7 @@ import { TtsError } from '../../protocol/errors.js';
 import type { SynthesisParams } from '../../protocol/messages.js';
 import { ParamError } from '../../transport/openai-error.js';
 import type { RequestedSynthesis } from '../../engine/resolve-request.js';
+import { readJsonObject } from '../tts-body.js';
 import { resolveOpenAiVoice } from './openai-voices.js';
 
 /** OpenAI's range for `speed`. */
@@ -16,22 +17,6 @@ export interface SpeechHttpRequest extends RequestedSynthesis {
   /** True for `stream_format: "sse"`: base64 audio in `speech.audio.delta` events instead of raw bytes. */
   sse: boolean;
   model: string;
-}
-
-/** The JSON body as an object; throws UNSUPPORTED_MEDIA_TYPE, BAD_JSON or BAD_MESSAGE. */
-function readJsonObject(body: Uint8Array, contentType: string): Record<string, unknown> {
-  const mediaType = contentType.split(';')[0]?.trim().toLowerCase();
-  if (mediaType !== 'application/json') {
-    throw new TtsError('UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json, got '${contentType.slice(0, 80)}'`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch {
-    throw new TtsError('BAD_JSON', 'body is not valid UTF-8 JSON');
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TtsError('BAD_MESSAGE', 'body must be a JSON object');
-  return json as Record<string, unknown>;
 }
 
 function optionalString(body: Record<string, unknown>, name: string): string | undefined {

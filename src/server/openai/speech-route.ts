@@ -2,26 +2,15 @@ import { ENCODED_SAMPLE_RATE_HZ, createSpeechEncoder } from '../../audio/encode/
 import type { SpeechEncoder } from '../../audio/encode/speech-encoder.js';
 import type { Engine, SynthesisRequest } from '../../engine/engine.js';
 import { resolveRequest } from '../../engine/resolve-request.js';
-import type { Logger } from '../../logging/logger.js';
 import { TtsError, toTtsError } from '../../protocol/errors.js';
 import type { HttpExchange } from '../../transport/http-exchange.js';
 import { ParamError, sendOpenAiError } from '../../transport/openai-error.js';
-import type { Admission } from '../admission.js';
 import { runSynthesis } from '../run-synthesis.js';
-import type { WorkerMetrics } from '../worker-metrics.js';
+import type { HttpSynthesisDeps } from '../tts-route.js';
 import { parseSpeechBody, type SpeechHttpRequest } from './speech-body.js';
 
-/** What the speech route needs from the worker. */
-export interface SpeechRouteDeps {
-  engine: Engine;
-  admission: Admission;
-  metrics: WorkerMetrics;
-  logger: Logger;
-  maxTextChars: number;
-  maxBodyBytes: number;
-  stallTimeoutMs: number;
-  isAccepting: () => TtsError | undefined;
-}
+/** What the speech route needs from the worker: the same as /v1/tts. */
+export type SpeechRouteDeps = HttpSynthesisDeps;
 
 /** The body field each validation code is about, so OpenAI clients see it in `param`. */
 const PARAM_OF_CODE: Partial<Record<TtsError['code'], string>> = {

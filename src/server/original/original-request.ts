@@ -1,5 +1,6 @@
 import type { EngineInfo } from '../../engine/engine.js';
 import { checkParam } from '../../engine/resolve-request.js';
+import { readJsonObject } from '../tts-body.js';
 import { TtsError } from '../../protocol/errors.js';
 import type { SynthesisParams } from '../../protocol/messages.js';
 import { formField, formFile } from '../multipart.js';
@@ -64,17 +65,7 @@ export function parseSynthesizeForm(body: Uint8Array, contentType: string, info:
  * voice's name. Throws TtsError UNSUPPORTED_MEDIA_TYPE, BAD_JSON, BAD_MESSAGE, TEXT_EMPTY or BAD_PARAM.
  */
 export function parseSynthesizeJson(body: Uint8Array, contentType: string, info: EngineInfo): OriginalRequest {
-  if (contentType.split(';')[0]?.trim().toLowerCase() !== 'application/json') {
-    throw new TtsError('UNSUPPORTED_MEDIA_TYPE', `content-type must be application/json, got '${contentType.slice(0, 80)}'`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(body));
-  } catch {
-    throw new TtsError('BAD_JSON', 'body is not valid UTF-8 JSON');
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw new TtsError('BAD_MESSAGE', 'body must be a JSON object');
-  const fields = json as Record<string, unknown>;
+  const fields = readJsonObject(body, contentType);
   const text = requireText(fields.text);
   const values: Record<string, number | undefined> = {};
   for (const name of [...ORIGINAL_PARAMS, 'speech_rate']) {
