@@ -1,11 +1,14 @@
 // The Chatterbox pieces below the engine, on a tiny generated model: the loaded model, its voices, the generation
 // loop with the engine's defaults, and one whole decode of a token list.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { loadChatterboxModel, type ChatterboxModel } from '../../src/engine/chatterbox/chatterbox-model.js';
 import { generateSpeechTokens, type GenerationRequest } from '../../src/engine/chatterbox/generate-tokens.js';
 import { normalizeText } from '../../src/engine/chatterbox/normalize-text.js';
 import { chatterboxParamInfo, toSamplerParams } from '../../src/engine/chatterbox/sampler-params.js';
 import { createVoiceBank, listVoiceFiles, type VoiceBank, type VoiceConditioning } from '../../src/engine/chatterbox/voice-bank.js';
 import { floatData, int64Data, int64Tensor } from '../../src/engine/onnx/tensors.js';
+import { createDefaultVoice, encodeWav16 } from '../../src/model-gen/default-voice.js';
 import type { SynthesisParams } from '../../src/protocol/messages.js';
 import { ensureTinyModel, type TinyModelOptions } from './tiny-model.js';
 
@@ -19,9 +22,13 @@ export interface TinyChatterbox {
 }
 
 /** Loads a tiny model (generated on first use) as the engine does. Release with `model.release()`. */
-export async function loadTinyChatterbox(options: TinyModelOptions = {}, voicesDir?: string): Promise<TinyChatterbox> {
+export async function loadTinyChatterbox(
+  options: TinyModelOptions = {},
+  voicesDir?: string,
+  loop: { decode?: 'step' | 'fused'; fusedCacheDir?: string } = {},
+): Promise<TinyChatterbox> {
   const dir = await ensureTinyModel(options);
-  const model = await loadChatterboxModel(dir, { dtype: options.dtype ?? 'fp32', device: 'cpu', gpu: 0 });
+  const model = await loadChatterboxModel(dir, { dtype: options.dtype ?? 'fp32', device: 'cpu', gpu: 0, ...loop });
   const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, voicesDir));
   return { dir, model, voices, voice: await voices.get(voices.defaultVoice) };
 }
@@ -100,4 +107,15 @@ export function maxDifference(a: Float32Array, b: Float32Array): { value: number
     }
   }
   return { value, at };
+}
+
+/**
+ * A tiny model with the given generation loop, the fused graph cached in `cacheDir`, and a 'narrator' voice written
+ * there too (Turbo ships no default voice).
+ */
+export async function loadTinyWithLoop(options: TinyModelOptions, decode: 'step' | 'fused', cacheDir: string): Promise<TinyChatterbox> {
+  const voicesDir = join(cacheDir, 'voices');
+  await mkdir(voicesDir, { recursive: true });
+  await writeFile(join(voicesDir, 'narrator.wav'), encodeWav16(createDefaultVoice(3)));
+  return loadTinyChatterbox(options, voicesDir, { decode, fusedCacheDir: cacheDir });
 }

@@ -2,7 +2,7 @@
 // tokens each gives alone; requests join, leave and cancel mid-batch without disturbing the rest; a request whose
 // run fails does not take the others down.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,21 +10,10 @@ import type ort from 'onnxruntime-node';
 import { loadChatterboxModel } from '../../../../src/engine/chatterbox/chatterbox-model.js';
 import { generateSpeechTokens, type GenerationRequest } from '../../../../src/engine/chatterbox/generate-tokens.js';
 import { createVoiceBank, listVoiceFiles } from '../../../../src/engine/chatterbox/voice-bank.js';
-import { createDefaultVoice, encodeWav16 } from '../../../../src/model-gen/default-voice.js';
 import { TtsError } from '../../../../src/protocol/errors.js';
 import type { SynthesisParams } from '../../../../src/protocol/messages.js';
-import { generationFor, type TinyChatterbox } from '../../../helpers/chatterbox.js';
+import { generationFor, loadTinyWithLoop, type TinyChatterbox } from '../../../helpers/chatterbox.js';
 import { ensureTinyModel, type TinyModelOptions } from '../../../helpers/tiny-model.js';
-
-async function loadTiny(options: TinyModelOptions, decode: 'step' | 'fused', cacheDir: string): Promise<TinyChatterbox> {
-  const dir = await ensureTinyModel(options);
-  const model = await loadChatterboxModel(dir, { dtype: options.dtype ?? 'fp32', device: 'cpu', gpu: 0, decode, fusedCacheDir: cacheDir });
-  const voicesDir = join(cacheDir, 'voices');
-  await mkdir(voicesDir, { recursive: true });
-  await writeFile(join(voicesDir, 'narrator.wav'), encodeWav16(createDefaultVoice(3)));
-  const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, voicesDir));
-  return { dir, model, voices, voice: await voices.get(voices.defaultVoice) };
-}
 
 /** Every token of one request; `onToken` may cancel it. */
 async function collect(
@@ -91,8 +80,8 @@ for (const options of MODELS) {
     const requestsFor = (tiny: TinyChatterbox) => cases.map((c) => ({ ...generationFor(tiny, c.text, c.params), stepsPerRun: { first: 4, next: 9 } }));
     before(async () => {
       cacheDir = await mkdtemp(join(tmpdir(), 'fused-batching-'));
-      step = await loadTiny(options, 'step', cacheDir);
-      fused = await loadTiny(options, 'fused', cacheDir);
+      step = await loadTinyWithLoop(options, 'step', cacheDir);
+      fused = await loadTinyWithLoop(options, 'fused', cacheDir);
       for (const request of requestsFor(step)) alone.push(await collect(step, request));
     });
     after(async () => {

@@ -3,17 +3,15 @@
 // makes: fp32, fp16 (float16 cache), q4 and q4f16 (MatMulNBits, GatherBlockQuantized), GroupQueryAttention with and
 // without RotaryEmbedding, plain-op attention, position_ids.
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { loadChatterboxModel, type ChatterboxModel } from '../../../../src/engine/chatterbox/chatterbox-model.js';
+import type { ChatterboxModel } from '../../../../src/engine/chatterbox/chatterbox-model.js';
 import { generateSpeechTokens } from '../../../../src/engine/chatterbox/generate-tokens.js';
 import type { SynthesisParams } from '../../../../src/protocol/messages.js';
-import { generationFor, type TinyChatterbox } from '../../../helpers/chatterbox.js';
-import { createVoiceBank, listVoiceFiles } from '../../../../src/engine/chatterbox/voice-bank.js';
-import { createDefaultVoice, encodeWav16 } from '../../../../src/model-gen/default-voice.js';
-import { ensureTinyModel, type TinyModelOptions } from '../../../helpers/tiny-model.js';
+import { generationFor, loadTinyWithLoop, type TinyChatterbox } from '../../../helpers/chatterbox.js';
+import type { TinyModelOptions } from '../../../helpers/tiny-model.js';
 
 const TEXT = 'Hello there, this is a test of the fused graph.';
 
@@ -32,17 +30,6 @@ const CASES: Array<{ name: string; params: SynthesisParams & { seed: number }; e
   },
   { name: 'greedy with CFG', params: { seed: 5, temperature: 0, repetition_penalty: 1.2, cfg_weight: 0.7 }, englishOnly: true },
 ];
-
-async function loadTiny(options: TinyModelOptions, decode: 'step' | 'fused', cacheDir: string): Promise<TinyChatterbox> {
-  const dir = await ensureTinyModel(options);
-  const model = await loadChatterboxModel(dir, { dtype: options.dtype ?? 'fp32', device: 'cpu', gpu: 0, decode, fusedCacheDir: cacheDir });
-  // Turbo ships no default voice: write one beside the cache.
-  const voicesDir = join(cacheDir, 'voices');
-  await mkdir(voicesDir, { recursive: true });
-  await writeFile(join(voicesDir, 'narrator.wav'), encodeWav16(createDefaultVoice(3)));
-  const voices = createVoiceBank(model.sessions.speech_encoder, listVoiceFiles(model.files.defaultVoice, voicesDir));
-  return { dir, model, voices, voice: await voices.get(voices.defaultVoice) };
-}
 
 async function tokensFrom(
   model: ChatterboxModel,
@@ -95,8 +82,8 @@ for (const options of MODELS) {
     let fused: TinyChatterbox;
     before(async () => {
       cacheDir = await mkdtemp(join(tmpdir(), 'fused-cache-'));
-      step = await loadTiny(options, 'step', cacheDir);
-      fused = await loadTiny(options, 'fused', cacheDir);
+      step = await loadTinyWithLoop(options, 'step', cacheDir);
+      fused = await loadTinyWithLoop(options, 'fused', cacheDir);
     });
     after(async () => {
       await step?.model.release();
