@@ -2,11 +2,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
-import { createBalancerServer, type BalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
-import { createLogger } from '../../src/logging/logger.js';
+import type { BalancerServer } from '../../src/balancer/balancer-server.js';
+import { startTestBalancer } from '../helpers/balancer.js';
 import { launchChromium } from '../helpers/chromium.js';
-import { testTransport } from '../helpers/transport.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
 const KEY = 'page-key-0123456789abcdef';
@@ -17,19 +15,7 @@ let browser: Browser;
 
 before(async () => {
   worker = await startTestWorker();
-  const { logLevel, ...config } = parseBalancerConfig(
-    {
-      transport: testTransport(),
-      host: '127.0.0.1',
-      port: '0',
-      backend: [`ws://127.0.0.1:${worker.port}`],
-      'log-level': 'silent',
-      auth: 'api-key',
-      'api-key': KEY,
-    },
-    {},
-  );
-  balancer = await createBalancerServer(config, createLogger({ level: logLevel }));
+  balancer = await startTestBalancer([worker.port], { auth: 'api-key', 'api-key': KEY });
   browser = await launchChromium();
 });
 

@@ -4,15 +4,13 @@ import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { TtsClient } from '../../client/node/tts-client.js';
-import { createBalancerServer, type BalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
-import { createLogger } from '../../src/logging/logger.js';
+import type { BalancerServer } from '../../src/balancer/balancer-server.js';
 import type { WorkerHealth } from '../../src/server/health.js';
 import { longText, readWavHeader } from '../helpers/audio.js';
+import { startTestBalancer } from '../helpers/balancer.js';
 import { launchChromium } from '../helpers/chromium.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
-import { testTransport } from '../helpers/transport.js';
 
 const ARTIFACTS = 'test-artifacts';
 const SENTENCE = 'Hello from the browser test. The audio streams in while it plays.';
@@ -24,11 +22,7 @@ let pageUrl: string;
 
 before(async () => {
   worker = await startTestWorker();
-  const { logLevel, ...config } = parseBalancerConfig(
-    { transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`], 'log-level': 'silent' },
-    {},
-  );
-  balancer = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? logLevel }));
+  balancer = await startTestBalancer([worker.port]);
   pageUrl = `http://127.0.0.1:${balancer.port}/`;
   browser = await launchChromium();
   mkdirSync(ARTIFACTS, { recursive: true });

@@ -1,11 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { createBalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
-import { startTestWorkerFor } from '../helpers/per-test.js';
-import { testTransport } from '../helpers/transport.js';
+import { startBalancerFor, startTestWorkerFor } from '../helpers/per-test.js';
 import { tryWebSocket } from '../helpers/ws-handshake.js';
 
 const CLIENT_KEY = 'client-key-0123456789abcdef';
@@ -14,21 +10,7 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
 async function startKeyedBackend(t: TestContext, balancerSettings: Record<string, string> = {}) {
   const worker = await startTestWorkerFor(t, { auth: 'api-key', 'api-key': WORKER_KEY });
-  const config = parseBalancerConfig(
-    {
-      transport: testTransport(),
-      host: '127.0.0.1',
-      port: '0',
-      backend: [`ws://127.0.0.1:${worker.port}`],
-      'log-level': 'silent',
-      auth: 'api-key',
-      'api-key': CLIENT_KEY,
-      ...balancerSettings,
-    },
-    {},
-  );
-  const balancer = await createBalancerServer(config, createLogger({ level: 'silent' }));
-  t.after(() => balancer.close());
+  const balancer = await startBalancerFor(t, [worker.port], { auth: 'api-key', 'api-key': CLIENT_KEY, ...balancerSettings });
   return { worker, balancer, httpUrl: `http://127.0.0.1:${balancer.port}`, wsUrl: `ws://127.0.0.1:${balancer.port}/v1/stream` };
 }
 

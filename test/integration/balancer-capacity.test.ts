@@ -2,16 +2,12 @@
 // a less loaded one reporting none, and /lb-stats shows each worker's room.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { createBalancerServer } from '../../src/balancer/balancer-server.js';
 import type { LbStats } from '../../src/balancer/lb-stats.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { longText } from '../helpers/audio.js';
 import { startCapacityWorker, type CapacityWorker } from '../helpers/capacity-worker.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
-import { openRawStreamFor } from '../helpers/per-test.js';
+import { openRawStreamFor, startBalancerFor } from '../helpers/per-test.js';
 import { pollUntil } from '../helpers/poll.js';
-import { testTransport } from '../helpers/transport.js';
 
 /** Starts `n` requests on `worker` directly and waits for each one's first audio: they stay in flight, held. */
 async function holdRequests(t: Parameters<typeof openRawStreamFor>[0], worker: CapacityWorker, n: number): Promise<void> {
@@ -43,18 +39,7 @@ it('pins a new session to the worker with real-time room, not to the less loaded
   });
   await holdRequests(t, full, 1);
   await holdRequests(t, roomy, 2);
-  const config = parseBalancerConfig(
-    {
-      transport: testTransport(),
-      host: '127.0.0.1',
-      port: '0',
-      backend: [full.wsUrl.replace('/v1/stream', ''), roomy.wsUrl.replace('/v1/stream', '')],
-      'health-interval-ms': '100',
-    },
-    {},
-  );
-  const balancer = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-  t.after(() => balancer.close());
+  const balancer = await startBalancerFor(t, [full.wsUrl.replace('/v1/stream', ''), roomy.wsUrl.replace('/v1/stream', '')], { 'health-interval-ms': '100' });
   const stats = async () => jsonOf<LbStats>(await httpRequest(`http://127.0.0.1:${balancer.port}/lb-stats`));
   let last: LbStats | undefined;
   await pollUntil(

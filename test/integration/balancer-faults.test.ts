@@ -3,9 +3,8 @@ import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect as tcpConnect } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { createBalancerServer, type BalancerServer } from '../../src/balancer/balancer-server.js';
+import type { BalancerServer } from '../../src/balancer/balancer-server.js';
 import type { LbStats } from '../../src/balancer/lb-stats.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { ErrorMessage } from '../../src/protocol/messages.js';
 import type { WorkerHealth } from '../../src/server/health.js';
@@ -15,8 +14,7 @@ import { packEntries } from '../helpers/msgpack-map.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RawStream, summarize, withTimeout, type RequestResult } from '../helpers/raw-stream.js';
 import { startTcpRelay } from '../helpers/tcp-relay.js';
-import { testTransport } from '../helpers/transport.js';
-import { spawnWorkerProcess } from '../helpers/worker.js';
+import { spawnWorkerProcessFor, startBalancerFor } from '../helpers/per-test.js';
 
 // Regressions of issue 11's balancer defects: each runs real worker processes behind a real balancer.
 
@@ -28,35 +26,13 @@ interface Worker {
   child: ChildProcess;
 }
 
-async function startWorker(t: TestContext, args: string[] = []): Promise<Worker> {
-  const { child, port } = await spawnWorkerProcess(['--max-text-chars', '50000', '--log-level', 'warn', ...args]);
-  const exited = once(child, 'exit');
-  t.after(async () => {
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
-    await exited;
-  });
-  return { port, child };
+function startWorker(t: TestContext, args: string[] = []): Promise<Worker> {
+  return spawnWorkerProcessFor(t, ['--max-text-chars', '50000', '--log-level', 'warn', ...args]);
 }
 
 /** A balancer over `backends` (ports); health polled rarely unless `settings` say otherwise, so only what a test does changes a state. */
-async function startBalancer(t: TestContext, backends: number[], settings: Record<string, string> = {}): Promise<BalancerServer> {
-  const config = parseBalancerConfig(
-    {
-      transport: testTransport(),
-      host: '127.0.0.1',
-      port: '0',
-      backend: backends.map((p) => `ws://127.0.0.1:${p}`),
-      'health-interval-ms': '60000',
-      rise: '1',
-      fall: '3',
-      ...settings,
-    },
-    {},
-  );
-  const balancer = await createBalancerServer(config, logger);
-  t.after(() => balancer.close());
-  return balancer;
+function startBalancer(t: TestContext, backends: number[], settings: Record<string, string> = {}): Promise<BalancerServer> {
+  return startBalancerFor(t, backends, { 'health-interval-ms': '60000', rise: '1', fall: '3', ...settings }, logger);
 }
 
 async function stats(balancer: BalancerServer): Promise<LbStats> {

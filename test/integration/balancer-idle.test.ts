@@ -1,34 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createBalancerServer } from '../../src/balancer/balancer-server.js';
 import type { LbStats } from '../../src/balancer/lb-stats.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
+import { startBalancerFor } from '../helpers/per-test.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RawStream } from '../helpers/raw-stream.js';
 import { spawnWorkerProcess } from '../helpers/worker.js';
-import { testTransport } from '../helpers/transport.js';
 
 // In a file of its own because it waits out a real idle timeout (8 s, the shortest uWS allows), in parallel with the rest.
 describe('balancer: idle sessions', () => {
   it('regression: a worker timing out the idle link of a session the client keeps alive with pings is not marked down', async (t) => {
     const worker = await spawnWorkerProcess(['--idle-timeout', '8', '--log-level', 'warn']);
     t.after(() => worker.child.kill('SIGKILL'));
-    const config = parseBalancerConfig(
-      {
-        transport: testTransport(),
-        host: '127.0.0.1',
-        port: '0',
-        backend: [`ws://127.0.0.1:${worker.port}`],
-        'health-interval-ms': '100',
-        rise: '2',
-        fall: '1',
-      },
-      {},
-    );
-    const balancer = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-    t.after(() => balancer.close());
+    const balancer = await startBalancerFor(t, [worker.port], { 'health-interval-ms': '100', rise: '2', fall: '1' });
     const stats = async () => jsonOf<LbStats>(await httpRequest(`http://127.0.0.1:${balancer.port}/lb-stats`));
 
     const stream = await RawStream.open(`ws://127.0.0.1:${balancer.port}/v1/stream`);

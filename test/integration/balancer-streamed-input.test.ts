@@ -1,48 +1,25 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
-import { createBalancerServer, type BalancerServer } from '../../src/balancer/balancer-server.js';
+import type { BalancerServer } from '../../src/balancer/balancer-server.js';
 import type { LbStats } from '../../src/balancer/lb-stats.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { AudioMessage, ErrorMessage } from '../../src/protocol/messages.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
 import { RawStream, summarize, type RequestResult } from '../helpers/raw-stream.js';
-import { testTransport } from '../helpers/transport.js';
-import { spawnWorkerProcess } from '../helpers/worker.js';
+import { spawnWorkerProcessFor, startBalancerFor } from '../helpers/per-test.js';
 
 // Streamed input through a real balancer to real worker processes: relayed and pinned like any frame, and replayed
 // whole (start, then all the text so far) when the worker is lost before the first audio.
 const REPLY = 'The weather is fine today. We could walk to the river, or stay in and read.';
 const logger = createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
 
-async function startWorker(t: TestContext, args: string[] = []): Promise<{ port: number; child: ChildProcess }> {
-  const { child, port } = await spawnWorkerProcess(['--log-level', 'warn', '--input-max-delay-ms', '60000', ...args]);
-  const exited = once(child, 'exit');
-  t.after(async () => {
-    child.kill('SIGCONT');
-    child.kill('SIGKILL');
-    await exited;
-  });
-  return { port, child };
+function startWorker(t: TestContext, args: string[] = []): Promise<{ port: number; child: ChildProcess }> {
+  return spawnWorkerProcessFor(t, ['--log-level', 'warn', '--input-max-delay-ms', '60000', ...args]);
 }
 
-async function startBalancer(t: TestContext, backends: number[], settings: Record<string, string> = {}): Promise<BalancerServer> {
-  const config = parseBalancerConfig(
-    {
-      transport: testTransport(),
-      host: '127.0.0.1',
-      port: '0',
-      backend: backends.map((p) => `ws://127.0.0.1:${p}`),
-      'health-interval-ms': '60000',
-      ...settings,
-    },
-    {},
-  );
-  const balancer = await createBalancerServer(config, logger);
-  t.after(() => balancer.close());
-  return balancer;
+function startBalancer(t: TestContext, backends: number[], settings: Record<string, string> = {}): Promise<BalancerServer> {
+  return startBalancerFor(t, backends, { 'health-interval-ms': '60000', ...settings }, logger);
 }
 
 async function open(t: TestContext, balancer: BalancerServer): Promise<RawStream> {

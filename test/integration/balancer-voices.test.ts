@@ -4,13 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { TtsClient, type SpeechStream } from '../../client/node/tts-client.js';
-import { createBalancerServer, type BalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
+import type { BalancerServer } from '../../src/balancer/balancer-server.js';
 import { createLogger } from '../../src/logging/logger.js';
 import { httpRequest, jsonOf, type HttpResult } from '../helpers/http.js';
 import { formBody } from '../helpers/multipart.js';
+import { startBalancerFor } from '../helpers/per-test.js';
 import { ensureTinyModel } from '../helpers/tiny-model.js';
-import { testTransport } from '../helpers/transport.js';
 import { encodeWav, voicedSound } from '../helpers/wav-file.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
@@ -29,21 +28,13 @@ async function startWorkers(t: TestContext, dirs: string[]): Promise<TestWorker[
   return workers;
 }
 
-async function startBalancer(t: TestContext, workers: TestWorker[], voicesSync: string): Promise<BalancerServer> {
-  const config = parseBalancerConfig(
-    {
-      transport: testTransport(),
-      host: '127.0.0.1',
-      port: '0',
-      backend: workers.map((w) => `ws://127.0.0.1:${w.port}`),
-      'health-interval-ms': '100',
-      'voices-sync': voicesSync,
-    },
-    {},
+function startBalancer(t: TestContext, workers: TestWorker[], voicesSync: string): Promise<BalancerServer> {
+  return startBalancerFor(
+    t,
+    workers.map((w) => w.port),
+    { 'health-interval-ms': '100', 'voices-sync': voicesSync },
+    logger,
   );
-  const balancer = await createBalancerServer(config, logger);
-  t.after(() => balancer.close());
-  return balancer;
 }
 
 async function tempDir(t: TestContext): Promise<string> {

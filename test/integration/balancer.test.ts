@@ -2,18 +2,17 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { createBalancerServer, type BalancerServer } from '../../src/balancer/balancer-server.js';
+import type { BalancerServer } from '../../src/balancer/balancer-server.js';
 import type { LbStats } from '../../src/balancer/lb-stats.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { DoneMessage, ErrorMessage } from '../../src/protocol/messages.js';
 import type { WorkerHealth } from '../../src/server/health.js';
 import { longText, readWavHeader } from '../helpers/audio.js';
+import { startTestBalancer } from '../helpers/balancer.js';
 import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RawStream, summarize, withTimeout, type RequestResult } from '../helpers/raw-stream.js';
 import { spawnWorkerProcess } from '../helpers/worker.js';
-import { testTransport } from '../helpers/transport.js';
 
 // Real worker processes (Flite) behind the balancer, which runs in this process, all on loopback ports.
 // Tests that kill, stop or drain workers get a fleet of their own; the others share one and first wait
@@ -62,21 +61,11 @@ class Fleet {
 
   /** Another balancer over the same workers; health polled every 100 ms, down after 1 failure, up after 2 good checks. */
   async startBalancer(): Promise<BalancerServer> {
-    const config = parseBalancerConfig(
-      {
-        transport: testTransport(),
-        host: '127.0.0.1',
-        port: '0',
-        backend: this.workers.map((w) => w.url),
-        'health-interval-ms': '100',
-        'health-timeout-ms': '500',
-        rise: '2',
-        fall: '1',
-        'connect-timeout-ms': '3000',
-      },
-      {},
+    const server = await startTestBalancer(
+      this.workers.map((w) => w.url),
+      { 'health-interval-ms': '100', 'health-timeout-ms': '500', rise: '2', fall: '1', 'connect-timeout-ms': '3000' },
+      logger,
     );
-    const server = await createBalancerServer(config, logger);
     this.balancers.push(server);
     return server;
   }

@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
 import WebSocket from 'ws';
-import { createBalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
 import type { HostedEngine } from '../../src/engine/host/engine-host.js';
-import { createLogger } from '../../src/logging/logger.js';
 import type { DoneMessage } from '../../src/protocol/messages.js';
 import { longText } from '../helpers/audio.js';
-import { openRawStreamFor as connect, startTestWorkerFor as worker } from '../helpers/per-test.js';
+import { openRawStreamFor as connect, startBalancerFor, startTestWorkerFor as worker } from '../helpers/per-test.js';
 import type { RawStream } from '../helpers/raw-stream.js';
 import { summarize } from '../helpers/raw-stream.js';
-import { testTransport } from '../helpers/transport.js';
 
 /**
  * Holds every chunk after a request's first until `release()`: a request that stays in flight, its client
@@ -72,20 +68,7 @@ describe('idle timeout', () => {
     const w = await worker(t, { 'idle-timeout': '1' });
     const hold = holdAfterFirstChunk(w.engine);
     t.after(hold.release);
-    const config = parseBalancerConfig(
-      {
-        transport: testTransport(),
-        host: '127.0.0.1',
-        port: '0',
-        backend: [`ws://127.0.0.1:${w.port}`],
-        'idle-timeout': '1',
-        'health-interval-ms': '100',
-        fall: '1',
-      },
-      {},
-    );
-    const lb = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-    t.after(() => lb.close());
+    const lb = await startBalancerFor(t, [w.port], { 'idle-timeout': '1', 'health-interval-ms': '100', fall: '1' });
     await listenPastIdleTimeout(t, `ws://127.0.0.1:${lb.port}/v1/stream`, hold);
     const [backend] = lb.pool.backends;
     assert.equal(backend!.state, 'up');

@@ -1,17 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { createBalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
 import type { HostedEngine } from '../../src/engine/host/engine-host.js';
-import { createLogger } from '../../src/logging/logger.js';
 import type { AudioMessage, ErrorMessage } from '../../src/protocol/messages.js';
 import { longText } from '../helpers/audio.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
-import { openRawStreamFor as connect, startTestWorkerFor as worker } from '../helpers/per-test.js';
+import { openRawStreamFor as connect, startBalancerFor, startTestWorkerFor as worker } from '../helpers/per-test.js';
 import { pollUntil } from '../helpers/poll.js';
 import { withTimeout } from '../helpers/raw-stream.js';
 import { socketBufferBytes } from '../helpers/socket-buffers.js';
-import { testTransport } from '../helpers/transport.js';
 
 /** Resolves once `n` requests have taken their first chunk from the worker's engine, i.e. each held a slot. */
 function firstChunks(engine: HostedEngine, n: number): Promise<void> {
@@ -79,12 +75,7 @@ describe('clients that never read', () => {
 
   it('regression: through the balancer, sessions that never read do not take every slot of the worker behind it', async (t) => {
     await readerAfterNonReaders(t, 2, async (port) => {
-      const config = parseBalancerConfig(
-        { transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${port}`], 'send-high-water': '16384' },
-        {},
-      );
-      const lb = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-      t.after(() => lb.close());
+      const lb = await startBalancerFor(t, [port], { 'send-high-water': '16384' });
       return `ws://127.0.0.1:${lb.port}/v1/stream`;
     });
   });

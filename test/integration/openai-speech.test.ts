@@ -1,15 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import OpenAI from 'openai';
-import { createBalancerServer, type BalancerServer } from '../../src/balancer/balancer-server.js';
-import { ENCODABLE_FORMATS, type EncodableFormat } from '../../src/audio/encode/create-speech-encoder.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
+import type { BalancerServer } from '../../src/balancer/balancer-server.js';
+import { ENCODABLE_FORMATS } from '../../src/audio/encode/create-speech-encoder.js';
 import { createLogger } from '../../src/logging/logger.js';
 import type { WorkerHealth } from '../../src/server/health.js';
+import { startTestBalancer } from '../helpers/balancer.js';
 import { assertDuration, decodeAudio, requireFfmpeg } from '../helpers/ffmpeg.js';
 import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
 import { RawStream } from '../helpers/raw-stream.js';
-import { testTransport } from '../helpers/transport.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
 // The official openai package as the client, against a real worker (Flite, 16 kHz, so every format is also
@@ -24,11 +23,11 @@ let balancer: BalancerServer;
 before(async () => {
   requireFfmpeg();
   workers = await Promise.all([startTestWorker({ 'max-text-chars': '50000' }), startTestWorker({ 'max-text-chars': '50000' })]);
-  const config = parseBalancerConfig(
-    { transport: testTransport(), host: '127.0.0.1', port: '0', backend: workers.map((w) => `ws://127.0.0.1:${w.port}`), 'health-interval-ms': '100' },
-    {},
+  balancer = await startTestBalancer(
+    workers.map((w) => w.port),
+    { 'health-interval-ms': '100' },
+    logger,
   );
-  balancer = await createBalancerServer(config, logger);
 });
 after(async () => {
   await balancer.close();

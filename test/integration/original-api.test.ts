@@ -3,15 +3,12 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import { createBalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { readWavHeader } from '../helpers/audio.js';
 import { httpRequest, jsonOf, postJson, type HttpResult } from '../helpers/http.js';
 import { formBody, type FormValue } from '../helpers/multipart.js';
+import { startBalancerFor } from '../helpers/per-test.js';
 import { pollUntil } from '../helpers/poll.js';
 import { ensureTinyModel } from '../helpers/tiny-model.js';
-import { testTransport } from '../helpers/transport.js';
 import { encodeWav, voicedSound } from '../helpers/wav-file.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
@@ -221,12 +218,11 @@ describe('the original API on Flite workers and through the balancer', { timeout
 
   it('serves GET /audio/{file} through the balancer whichever worker made the file', async (t) => {
     const workers = [(await fliteWorker(t)).worker, (await fliteWorker(t)).worker];
-    const config = parseBalancerConfig(
-      { transport: testTransport(), host: '127.0.0.1', port: '0', backend: workers.map((w) => `ws://127.0.0.1:${w.port}`), 'health-interval-ms': '100' },
-      {},
+    const balancer = await startBalancerFor(
+      t,
+      workers.map((w) => w.port),
+      { 'health-interval-ms': '100' },
     );
-    const balancer = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-    t.after(() => balancer.close());
     const lb = `http://127.0.0.1:${balancer.port}`;
     for (const worker of workers) {
       const made = jsonOf<SynthesizeAnswer>(await postForm(`${worker.httpUrl}/synthesize`, { text: TEXT }));

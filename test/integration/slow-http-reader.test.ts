@@ -2,16 +2,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { request, type IncomingMessage } from 'node:http';
 import { describe, it, type TestContext } from 'node:test';
-import { createBalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
-import { createLogger } from '../../src/logging/logger.js';
 import { longText } from '../helpers/audio.js';
 import { httpRequest } from '../helpers/http.js';
-import { startTestWorkerFor as worker } from '../helpers/per-test.js';
+import { startBalancerFor, startTestWorkerFor as worker } from '../helpers/per-test.js';
 import { pollUntil } from '../helpers/poll.js';
 import { withTimeout } from '../helpers/raw-stream.js';
 import { socketBufferBytes } from '../helpers/socket-buffers.js';
-import { testTransport } from '../helpers/transport.js';
 
 /** uWS closes an HTTP socket that has had no writable event for 10 s (not configurable); a reader must pause longer. */
 const UWS_HTTP_TIMEOUT_MS = 10_000;
@@ -49,12 +45,7 @@ function readToEnd(res: IncomingMessage): Promise<number> {
 }
 
 async function balancerOver(t: TestContext, port: number): Promise<string> {
-  const config = parseBalancerConfig(
-    { transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${port}`], 'health-interval-ms': '100' },
-    {},
-  );
-  const lb = await createBalancerServer(config, createLogger({ level: process.env.TEST_LOG_LEVEL ?? 'silent' }));
-  t.after(() => lb.close());
+  const lb = await startBalancerFor(t, [port], { 'health-interval-ms': '100' });
   return `http://127.0.0.1:${lb.port}`;
 }
 

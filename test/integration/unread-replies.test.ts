@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
-import { createBalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
 import { createLogger } from '../../src/logging/logger.js';
+import { startBalancerFor } from '../helpers/per-test.js';
 import { pollUntil } from '../helpers/poll.js';
 import { RawStream, withTimeout } from '../helpers/raw-stream.js';
 import { socketBufferBytes } from '../helpers/socket-buffers.js';
-import { testTransport } from '../helpers/transport.js';
 import { spawnWorkerProcess } from '../helpers/worker.js';
 
 const MAX_SEND_BUFFER = 65_536;
@@ -62,12 +60,7 @@ describe('clients that send bad frames and never read', () => {
     t.after(() => worker.child.kill('SIGKILL'));
     const logged: string[] = [];
     const logger = createLogger({ level: 'warn', destination: { write: (line: string) => void logged.push(line) } });
-    const config = parseBalancerConfig(
-      { transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`], 'max-send-buffer': String(MAX_SEND_BUFFER) },
-      {},
-    );
-    const lb = await createBalancerServer(config, logger);
-    t.after(() => lb.close());
+    const lb = await startBalancerFor(t, [worker.port], { 'max-send-buffer': String(MAX_SEND_BUFFER) }, logger);
     const flooder = await floodWithoutReading(t, `ws://127.0.0.1:${lb.port}/v1/stream`, () => logged.some((line) => line.includes(CLOSING_LINE)));
     assert.ok(badFrameReplies(flooder) > 0);
     assert.equal(lb.pool.backends[0]!.state, 'up');

@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { createBalancerServer, type BalancerServer } from '../../src/balancer/balancer-server.js';
-import { parseBalancerConfig } from '../../src/config/balancer-config.js';
-import { createLogger } from '../../src/logging/logger.js';
+import type { BalancerServer } from '../../src/balancer/balancer-server.js';
+import { startTestBalancer } from '../helpers/balancer.js';
 import { httpRequest, jsonOf, postJson, type HttpResult } from '../helpers/http.js';
 import { RawStream } from '../helpers/raw-stream.js';
-import { testTransport } from '../helpers/transport.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
 // The served API descriptions checked against what a live worker and a live balancer answer: every route's
@@ -19,8 +17,7 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 
 before(async () => {
   worker = await startTestWorker();
-  const config = parseBalancerConfig({ transport: testTransport(), host: '127.0.0.1', port: '0', backend: [`ws://127.0.0.1:${worker.port}`] }, {});
-  balancer = await createBalancerServer(config, createLogger({ level: 'silent' }));
+  balancer = await startTestBalancer([worker.port]);
   const answer = await httpRequest(`${worker.httpUrl}/openapi.json`);
   assert.equal(answer.status, 200);
   openApi = jsonOf(answer);

@@ -1,7 +1,6 @@
 import { ENCODABLE_FORMATS, SPEECH_FORMATS, isEncodableFormat, type EncodableFormat } from '../../audio/encode/create-speech-encoder.js';
 import type { EngineInfo } from '../../engine/engine.js';
 import { isLanguage } from '../../protocol/codec.js';
-import { TtsError } from '../../protocol/errors.js';
 import type { SynthesisParams } from '../../protocol/messages.js';
 import { ParamError } from '../../transport/openai-error.js';
 import type { RequestedSynthesis } from '../../engine/resolve-request.js';
