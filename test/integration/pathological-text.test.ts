@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { AudioMessage, DoneMessage } from '../../src/protocol/messages.js';
+import { openRawStreamFor } from '../helpers/per-test.js';
 import { RawStream } from '../helpers/raw-stream.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
@@ -13,10 +14,8 @@ before(async () => {
 });
 after(() => worker.close());
 
-async function connect(t: TestContext): Promise<RawStream> {
-  const stream = await RawStream.open(worker.wsUrl);
-  t.after(() => stream.close());
-  return stream;
+function connect(t: TestContext): Promise<RawStream> {
+  return openRawStreamFor(t, worker.wsUrl);
 }
 
 /** The most audio one flite run makes on any text (the bound the flite engine tests check). */

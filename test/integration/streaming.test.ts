@@ -3,6 +3,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { rms } from '../../src/audio/pcm.js';
 import type { AudioMessage, DoneMessage, ErrorMessage } from '../../src/protocol/messages.js';
 import { SPEECH_RMS_FLOOR, longText, samplesOf, wordCount } from '../helpers/audio.js';
+import { openRawStreamFor } from '../helpers/per-test.js';
 import { RawStream, summarize, type RequestResult } from '../helpers/raw-stream.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
@@ -13,10 +14,8 @@ before(async () => {
 });
 after(() => worker.close());
 
-async function connect(t: TestContext): Promise<RawStream> {
-  const stream = await RawStream.open(worker.wsUrl);
-  t.after(() => stream.close());
-  return stream;
+function connect(t: TestContext): Promise<RawStream> {
+  return openRawStreamFor(t, worker.wsUrl);
 }
 
 function done(result: RequestResult): DoneMessage {

@@ -4,6 +4,7 @@ import { ERROR_CODES } from '../../src/protocol/errors.js';
 import type { DoneMessage, ErrorMessage } from '../../src/protocol/messages.js';
 import { samplesOf } from '../helpers/audio.js';
 import { jsonOf, postJson } from '../helpers/http.js';
+import { openRawStreamFor } from '../helpers/per-test.js';
 import { RawStream, summarize } from '../helpers/raw-stream.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
@@ -17,10 +18,8 @@ before(async () => {
 });
 after(() => worker.close());
 
-async function connect(t: TestContext): Promise<RawStream> {
-  const stream = await RawStream.open(worker.wsUrl);
-  t.after(() => stream.close());
-  return stream;
+function connect(t: TestContext): Promise<RawStream> {
+  return openRawStreamFor(t, worker.wsUrl);
 }
 
 /** Samples flite makes for SENTENCE at `speed` over the WebSocket, with the `done` frame. */

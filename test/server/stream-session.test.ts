@@ -3,6 +3,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { ERROR_CODES, type ErrorCode } from '../../src/protocol/errors.js';
 import type { ErrorMessage } from '../../src/protocol/messages.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
+import { openRawStreamFor } from '../helpers/per-test.js';
 import { RawStream, packFrame, summarize, type RequestResult } from '../helpers/raw-stream.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
@@ -23,10 +24,8 @@ before(async () => {
 });
 after(() => worker.close());
 
-async function connect(t: TestContext): Promise<RawStream> {
-  const stream = await RawStream.open(worker.wsUrl);
-  t.after(() => stream.close());
-  return stream;
+function connect(t: TestContext): Promise<RawStream> {
+  return openRawStreamFor(t, worker.wsUrl);
 }
 
 function assertError(frame: ErrorMessage, code: ErrorCode, id?: string): void {
