@@ -6,6 +6,7 @@ import { assertDuration, decodeAudio, requireFfmpeg } from '../helpers/ffmpeg.js
 const EXPECTED_CODEC: Record<EncodableFormat, { format: string; codec: string }> = {
   mp3: { format: 'mp3', codec: 'mp3' },
   opus: { format: 'ogg', codec: 'opus' },
+  aac: { format: 'aac', codec: 'aac' },
   flac: { format: 'flac', codec: 'flac' },
   wav: { format: 'wav', codec: 'pcm_s16le' },
   pcm: { format: 's16le', codec: 'pcm_s16le' },

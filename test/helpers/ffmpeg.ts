@@ -13,6 +13,13 @@ const run = promisify(execFile);
 
 /** LAME's encoder delay plus the decoder's: a streamed MP3 has no header telling decoders to drop them. */
 const MP3_PRIMING_SAMPLES = 576 + 529;
+/**
+ * The AAC encoder's priming frame: FFmpeg's encoder starts one frame early, and ADTS (unlike MP4's edit list) cannot
+ * tell decoders to drop it, so a streamed AAC file decodes 1024 samples longer, as OpenAI's own `aac` answers do.
+ */
+const AAC_PRIMING_SAMPLES = 1024;
+/** What a streamed format decodes to beyond the input, which its container cannot signal. */
+const PRIMING_SAMPLES: Partial<Record<EncodableFormat, number>> = { mp3: MP3_PRIMING_SAMPLES, aac: AAC_PRIMING_SAMPLES };
 
 /** Throws a clear error when Debian's ffmpeg (ffmpeg and ffprobe) is not installed: these tests never skip silently. */
 export function requireFfmpeg(): void {
@@ -55,10 +62,10 @@ export function decodeAudio(bytes: Uint8Array, options: { rawPcm?: boolean } = {
   }
 }
 
-/** Asserts a decoded length is the expected one within one codec frame (plus the priming a streamed MP3 cannot signal). */
+/** Asserts a decoded length is the expected one within one codec frame (plus the priming a streamed MP3 or AAC cannot signal). */
 export function assertDuration(format: EncodableFormat, decodedSamples: number, expectedSamples: number): void {
   const frame = FRAME_SAMPLES[format];
-  const extra = format === 'mp3' ? MP3_PRIMING_SAMPLES : 0;
+  const extra = PRIMING_SAMPLES[format] ?? 0;
   assert.ok(
     decodedSamples >= expectedSamples - frame && decodedSamples <= expectedSamples + extra + frame,
     `${format}: decoded ${decodedSamples} samples, expected ${expectedSamples} (±${frame}${extra ? ` + ${extra} priming` : ''})`,

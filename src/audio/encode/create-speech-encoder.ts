@@ -1,4 +1,5 @@
 import { createStreamResampler } from '../stream-resampler.js';
+import { createAacEncoder } from './aac-encoder.js';
 import { createFlacEncoder } from './flac-encoder.js';
 import { createMp3Encoder } from './mp3-encoder.js';
 import { createOpusEncoder } from './opus-encoder.js';
@@ -10,11 +11,8 @@ import { createWavEncoder } from './wav-encoder.js';
 export const SPEECH_FORMATS = ['mp3', 'opus', 'aac', 'flac', 'wav', 'pcm'] as const;
 export type SpeechFormat = (typeof SPEECH_FORMATS)[number];
 
-/**
- * Formats this server encodes. AAC is missing: the one WebAssembly AAC encoder on npm embeds Fraunhofer's FDK,
- * whose licence is not an open-source one (docs/openai-api.md).
- */
-export const ENCODABLE_FORMATS = ['mp3', 'opus', 'flac', 'wav', 'pcm'] as const satisfies readonly SpeechFormat[];
+/** Formats this server encodes: all of OpenAI's. */
+export const ENCODABLE_FORMATS = SPEECH_FORMATS;
 export type EncodableFormat = (typeof ENCODABLE_FORMATS)[number];
 
 /** Every encoded stream is mono at this rate, as OpenAI's are (its `pcm` is 24 kHz s16le). */
@@ -26,7 +24,7 @@ export function isEncodableFormat(value: unknown): value is EncodableFormat {
 }
 
 /** Samples per codec frame of each format at 24 kHz: the precision a decoded duration can be expected to have. */
-export const FRAME_SAMPLES: Record<EncodableFormat, number> = { mp3: 576, opus: 480, flac: 4096, wav: 1, pcm: 1 };
+export const FRAME_SAMPLES: Record<EncodableFormat, number> = { mp3: 576, opus: 480, aac: 1024, flac: 4096, wav: 1, pcm: 1 };
 
 function createAt24k(format: EncodableFormat): SpeechEncoder | Promise<SpeechEncoder> {
   switch (format) {
@@ -34,6 +32,8 @@ function createAt24k(format: EncodableFormat): SpeechEncoder | Promise<SpeechEnc
       return createMp3Encoder(ENCODED_SAMPLE_RATE_HZ);
     case 'opus':
       return createOpusEncoder(ENCODED_SAMPLE_RATE_HZ);
+    case 'aac':
+      return createAacEncoder(ENCODED_SAMPLE_RATE_HZ);
     case 'flac':
       return createFlacEncoder(ENCODED_SAMPLE_RATE_HZ);
     case 'wav':

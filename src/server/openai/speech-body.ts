@@ -1,4 +1,4 @@
-import { ENCODABLE_FORMATS, SPEECH_FORMATS, isEncodableFormat, type EncodableFormat } from '../../audio/encode/create-speech-encoder.js';
+import { SPEECH_FORMATS, isEncodableFormat, type EncodableFormat } from '../../audio/encode/create-speech-encoder.js';
 import type { EngineInfo } from '../../engine/engine.js';
 import { isLanguage } from '../../protocol/codec.js';
 import type { SynthesisParams } from '../../protocol/messages.js';
@@ -27,9 +27,6 @@ function optionalString(body: Record<string, unknown>, name: string): string | u
 function parseFormat(value: unknown): EncodableFormat {
   if (value === undefined || value === null) return 'mp3';
   if (isEncodableFormat(value)) return value;
-  if (value === 'aac') {
-    throw new ParamError('BAD_FORMAT', 'response_format', `'aac' is not available on this server; use one of ${ENCODABLE_FORMATS.join(', ')}`);
-  }
   throw new ParamError('BAD_FORMAT', 'response_format', `'response_format' must be one of ${SPEECH_FORMATS.join(', ')}`);
 }
 
