@@ -111,6 +111,7 @@ describe('live answers validate against the OpenAPI schemas', () => {
     ['a speech error', worker_, '/v1/audio/speech', 'post', () => postJson(`${worker_()}/v1/audio/speech`, { input: 'Hi.', speed: 9 })],
     ['a speech error through the balancer', balancer_, '/v1/audio/speech', 'post', () => postJson(`${balancer_()}/v1/audio/speech`, { voice: 'x' })],
     ['speech audio', worker_, '/v1/audio/speech', 'post', () => postJson(`${worker_()}/v1/audio/speech`, { input: 'Hi.', response_format: 'wav' })],
+    ['speech audio in aac', worker_, '/v1/audio/speech', 'post', () => postJson(`${worker_()}/v1/audio/speech`, { input: 'Hi.', response_format: 'aac' })],
     ['speech events', worker_, '/v1/audio/speech', 'post', () => postJson(`${worker_()}/v1/audio/speech`, { input: 'Hi.', stream_format: 'sse' })],
     ['tts audio', worker_, '/v1/tts', 'post', () => postJson(`${worker_()}/v1/tts`, { text: 'Hi.' })],
     ['voice library list', worker_, '/v1/voices', 'get', () => httpRequest(`${worker_()}/v1/voices`)],

@@ -5,7 +5,10 @@ import { errorResponses, jsonResponse } from './shared-schemas.js';
 const OPENAI_ERROR = '#/components/schemas/OpenAiError';
 
 const audioContent = Object.fromEntries(
-  ['audio/mpeg', 'audio/ogg', 'audio/flac', 'audio/wav', 'audio/pcm'].map((type) => [type, { schema: { type: 'string', contentMediaType: type } }]),
+  ['audio/mpeg', 'audio/ogg', 'audio/aac', 'audio/flac', 'audio/wav', 'audio/pcm'].map((type) => [
+    type,
+    { schema: { type: 'string', contentMediaType: type } },
+  ]),
 );
 
 /** `POST /v1/audio/speech`, `GET /v1/audio/voices` and `GET /v1/models`: OpenAI's speech API. */
@@ -14,7 +17,7 @@ export const OPENAI_PATHS: OpenApiPaths = {
     post: {
       summary: "OpenAI's speech API: audio encoded and streamed as it is generated",
       description:
-        "Mono 24 kHz in every format. OpenAI voice names this server has no voice for mean the default voice. Engine parameters (exaggeration, cfg_weight, temperature, seed, ...) may be given as extra fields. 'aac' is refused (docs/openai-api.md).",
+        "Mono 24 kHz in every format. OpenAI voice names this server has no voice for mean the default voice. Engine parameters (exaggeration, cfg_weight, temperature, seed, ...) may be given as extra fields. 'aac' is AAC-LC in ADTS frames.",
       requestBody: {
         required: true,
         content: {
