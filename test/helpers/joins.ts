@@ -1,5 +1,8 @@
 // Measures of the joins between the pieces of one request's audio: silence and sample steps at each join, against
-// the same measures in the audio away from every join. Used by the join tests and the seam bench.
+// the same measures in the audio away from every join. Used by the join tests and the input-stream bench.
+import type { Engine, SynthesisRequest } from '../../src/engine/engine.js';
+import type { TextPiece } from '../../src/engine/text/split-sentences.js';
+import { joinChunks, requestFor } from '../engine/contract.js';
 
 /** Below this level a sample counts as silence (−60 dBFS). */
 export const SILENCE_LEVEL = 1e-3;
@@ -57,4 +60,32 @@ export function measureJoins(audio: Float32Array, joins: readonly number[], opti
     insideStep = Math.max(insideStep, largestStep(audio, bounds[i]!, bounds[i + 1]!));
   }
   return { joins: measured, insideSilenceSamples, insideStep };
+}
+
+/**
+ * Speaks `pieces` as a streamed request's input, one by one; returns the audio and the sample offsets at which the
+ * engine asked for each next piece (it asks once the consumer took every chunk of the piece before).
+ */
+export async function speakPieces(
+  engine: Engine,
+  pieces: readonly TextPiece[],
+  params: SynthesisRequest['params'],
+): Promise<{ audio: Float32Array; joins: number[] }> {
+  let received = 0;
+  const joins: number[] = [];
+  const input = {
+    async *[Symbol.asyncIterator]() {
+      for (const [index, piece] of pieces.entries()) {
+        if (index > 0) joins.push(received);
+        yield piece;
+      }
+    },
+  };
+  const request = { ...requestFor(engine, 'unused', { params }), text: '', input };
+  const chunks = [];
+  for await (const chunk of engine.synthesize(request, new AbortController().signal)) {
+    chunks.push(chunk);
+    received += chunk.pcm.length;
+  }
+  return { audio: joinChunks(chunks), joins };
 }
