@@ -73,11 +73,6 @@ export class StreamDecoder {
     this.heldTail = handoff?.heldTail ?? new Float32Array(0);
   }
 
-  /** Tokens received so far (not counting a handoff's). */
-  get tokenCount(): number {
-    return this.tokens.length - this.handedTokens;
-  }
-
   /** Adds one speech token; returns a chunk when enough tokens past the look-ahead have accumulated. */
   async push(token: number): Promise<Float32Array | undefined> {
     this.tokens.push(token);
