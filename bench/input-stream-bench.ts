@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { AudioMessage } from '../src/protocol/messages.js';
 import { RawStream } from '../test/helpers/raw-stream.js';
 import { spawnWorkerProcess } from '../test/helpers/worker.js';
+import { benchPieceJoins } from './join-bench.js';
 import { ensureBenchModel } from './models.js';
 import { printTable } from './stats.js';
 
@@ -111,4 +112,5 @@ export async function benchInputStream(): Promise<void> {
     ['engine', 'input', 'first audio after 1st sentence sent ms', 'last audio after last text sent ms', 'playback stalls ms', 'audio s'],
     rows,
   );
+  await benchPieceJoins();
 }

@@ -155,7 +155,6 @@ export class StreamSession implements SessionHandler {
         throw err;
       }
       active.input = input;
-      request.input = input.pieces;
     }
     this.requests.set(message.id, active);
     void this.run(message, request, active, startedAt);
@@ -188,6 +187,7 @@ export class StreamSession implements SessionHandler {
         engine: this.deps.engine,
         admission: this.deps.admission,
         request,
+        ...(active.input ? { input: active.input.pieces } : {}),
         format: message.format === 'opus' ? 'f32le' : (message.format ?? 's16le'),
         signal: abort.signal,
         startedAt,

@@ -1,4 +1,3 @@
-import { fadeOut } from '../../audio/fade-out.js';
 import { TtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
 import type { EngineSpec } from '../engine-spec.js';
@@ -11,7 +10,7 @@ import { normalizeText } from './normalize-text.js';
 import { chatterboxParamInfo, toSamplerParams } from './sampler-params.js';
 import { createRandomSeed } from './seeded-random.js';
 import { fitToTextPositions } from './text-positions.js';
-import { DEFAULT_CHUNKING, StreamDecoder, type ChunkingOptions } from './stream-decoder.js';
+import { DEFAULT_CHUNKING, StreamDecoder, type ChunkingOptions, type PieceHandoff } from './stream-decoder.js';
 import { createVoiceBank, listVoiceFiles, MODEL_SAMPLE_RATE_HZ, type VoiceBank } from './voice-bank.js';
 import { createWindowDecoder } from './window-decoder.js';
 
@@ -25,9 +24,6 @@ const MAX_GROUP_CHARS = 300;
 const DECODER_FADE_IN_MS = 40;
 /** Audio per speech token (25 tokens per second). */
 const MS_PER_TOKEN = 40;
-const SAMPLES_PER_TOKEN = (MODEL_SAMPLE_RATE_HZ * MS_PER_TOKEN) / 1000;
-/** Each piece's audio ends with this fade to silence (10 ms), measured in test/engine/chatterbox/streamed-joins.test.ts. */
-export const PIECE_FADE_OUT_SAMPLES = MODEL_SAMPLE_RATE_HZ / 100;
 
 /**
  * Chunking whose re-decoded context covers the decoder's fade-in plus the crossfade: with less, the crossfade
@@ -122,13 +118,16 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
     const split = (text: string) => splitSentences(text, { maxChars: MAX_GROUP_CHARS, language: request.language });
     // A streamed request's pieces run in turn, with the same voice conditioning and seeds numbered on from the
     // pieces before, so streamed text cut where the whole text would be cut sounds the same as the whole text.
+    // Each piece's decoder continues the one before (see PieceHandoff): its first decode starts from the previous
+    // piece's last tokens, and the join is a crossfade like every seam inside a piece.
+    let handoff: PieceHandoff | undefined;
     for await (const batch of requestPieces(request, split)) {
       // Every piece of a batch is checked against the position table before the first one runs, so a refusal comes
       // before any of its audio.
       const groups = batch.flatMap((piece) => fitToTextPositions(piece, encode, { language: request.language }));
       for (const { encoded: text } of groups) {
         if (signal.aborted) return;
-        const decoder = new StreamDecoder(createWindowDecoder(model, voice), chunking, MODEL_SAMPLE_RATE_HZ);
+        const decoder = new StreamDecoder(createWindowDecoder(model, voice), chunking, MODEL_SAMPLE_RATE_HZ, handoff);
         const generation = generateSpeechTokens(
           model,
           {
@@ -152,14 +151,14 @@ export async function createChatterboxEngine(spec: ChatterboxSpec): Promise<Engi
           if (pcm && pcm.length > 0) yield { pcm, tokens };
         }
         if (signal.aborted) return;
-        let rest = await decoder.flush();
         // The multilingual reference drops the last token's 40 ms, where that model tends to leave a click.
-        if (model.variant === 'multilingual') rest = rest.subarray(0, Math.max(0, rest.length - SAMPLES_PER_TOKEN));
-        // The next piece's decode fades in from silence; this one fades out to meet it, so the join has no click.
-        fadeOut(rest, PIECE_FADE_OUT_SAMPLES);
-        if (rest.length > 0) yield { pcm: rest, tokens };
+        const ended = await decoder.handOff(model.variant === 'multilingual' ? 1 : 0);
+        handoff = ended.handoff;
+        if (ended.pcm.length > 0) yield { pcm: ended.pcm, tokens };
       }
     }
+    // The last piece's held crossfade has no next piece to meet: it ends the request.
+    if (handoff && handoff.heldTail.length > 0) yield { pcm: handoff.heldTail, tokens };
   }
 
   const batcher = model.batcher;

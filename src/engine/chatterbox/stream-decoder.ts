@@ -36,58 +36,81 @@ export const DEFAULT_CHUNKING: Readonly<ChunkingOptions> = Object.freeze({
 export type DecodeWindow = (tokens: readonly number[]) => Promise<Float32Array>;
 
 /**
+ * What one piece of a request hands to the next, so the two sound like one utterance: its last tokens, which the
+ * next piece's decoder treats as already emitted left context (its first decode then starts past the graph's fade-in),
+ * and its last crossfade samples, held back to be blended with the next piece's re-decode of them.
+ */
+export interface PieceHandoff {
+  /** The previous piece's last emitted tokens (at most `contextTokens`). */
+  tokens: readonly number[];
+  /** The previous piece's last `crossfadeMs` of audio, not yet emitted. */
+  heldTail: Float32Array;
+}
+
+/**
  * Turns a growing list of speech tokens into seamless audio chunks. Every sample of the final audio is
  * emitted exactly once: a chunk stops `lookaheadTokens` before the newest token (decoded, not emitted), its last
  * `crossfade` samples are held back and blended with the re-decoded start of the next one, and `flush` emits what
- * is left.
+ * is left. Started from a `PieceHandoff`, it continues the previous piece: the same seams join the two.
  */
 export class StreamDecoder {
-  private readonly tokens: number[] = [];
-  private emittedTokens = 0;
-  private heldTail = new Float32Array(0);
+  private readonly tokens: number[];
+  private readonly handedTokens: number;
+  private emittedTokens: number;
+  private heldTail: Float32Array;
   private readonly crossfadeSamples: number;
 
   constructor(
     private readonly decode: DecodeWindow,
     private readonly options: ChunkingOptions,
     sampleRateHz: number,
+    handoff?: PieceHandoff,
   ) {
     this.crossfadeSamples = Math.round((options.crossfadeMs / 1000) * sampleRateHz);
-  }
-
-  /** Tokens received so far. */
-  get tokenCount(): number {
-    return this.tokens.length;
+    this.tokens = [...(handoff?.tokens ?? [])];
+    this.handedTokens = this.tokens.length;
+    this.emittedTokens = this.tokens.length;
+    this.heldTail = handoff?.heldTail ?? new Float32Array(0);
   }
 
   /** Adds one speech token; returns a chunk when enough tokens past the look-ahead have accumulated. */
   async push(token: number): Promise<Float32Array | undefined> {
     this.tokens.push(token);
     const ready = this.tokens.length - this.options.lookaheadTokens - this.emittedTokens;
-    const due = this.emittedTokens === 0 ? this.options.firstChunkTokens : this.options.chunkTokens;
-    return ready >= due ? this.decodeUpTo(false) : undefined;
+    // Each piece's first chunk is the small one: its first audio is as early as the request's.
+    const due = this.emittedTokens === this.handedTokens ? this.options.firstChunkTokens : this.options.chunkTokens;
+    return ready >= due ? this.decodeUpTo(this.tokens.length - this.options.lookaheadTokens) : undefined;
   }
 
   /** Emits everything not yet emitted (the end of the utterance). */
   async flush(): Promise<Float32Array> {
-    if (this.tokens.length === this.emittedTokens) {
-      const tail = this.heldTail;
-      this.heldTail = new Float32Array(0);
-      return tail;
-    }
-    return this.decodeUpTo(true);
+    const { pcm, handoff } = await this.handOff();
+    this.heldTail = new Float32Array(0);
+    return handoff.heldTail.length === 0 ? pcm : concat([pcm, handoff.heldTail]);
   }
 
-  private async decodeUpTo(final: boolean): Promise<Float32Array> {
+  /**
+   * Ends this piece: emits its audio but for the last crossfade samples, which go with its last tokens into the
+   * handoff for the next piece (or are emitted at the end of the request). `dropTokens` of the newest tokens are
+   * decoded as right context but neither emitted nor handed on (the multilingual model's last 40 ms).
+   */
+  async handOff(dropTokens = 0): Promise<{ pcm: Float32Array; handoff: PieceHandoff }> {
+    const emitEnd = Math.max(this.emittedTokens, this.tokens.length - dropTokens);
+    const pcm = emitEnd > this.emittedTokens ? await this.decodeUpTo(emitEnd) : new Float32Array(0);
+    const tokens = this.tokens.slice(Math.max(0, this.emittedTokens - this.options.contextTokens), this.emittedTokens);
+    return { pcm, handoff: { tokens, heldTail: this.heldTail } };
+  }
+
+  /** Decodes every token (the newest as right context) and emits up to `emitEnd`, holding back the crossfade tail. */
+  private async decodeUpTo(emitEnd: number): Promise<Float32Array> {
     const end = this.tokens.length;
-    const emitEnd = final ? end : end - this.options.lookaheadTokens;
     const start = Math.max(0, this.emittedTokens - this.options.contextTokens);
     const wave = await this.decode(this.tokens.slice(start, end));
     const samplesPerToken = wave.length / (end - start);
     const newStart = Math.round((this.emittedTokens - start) * samplesPerToken);
     const newEnd = Math.round((emitEnd - start) * samplesPerToken);
     const fade = Math.min(this.heldTail.length, newStart);
-    const keep = final ? 0 : Math.min(this.crossfadeSamples, newEnd - newStart);
+    const keep = Math.min(this.crossfadeSamples, newEnd - newStart);
 
     const parts: Float32Array[] = [];
     if (this.heldTail.length > fade) parts.push(this.heldTail.subarray(0, this.heldTail.length - fade));

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../../logging/logger.js';
-import { TtsError } from '../../protocol/errors.js';
+import { TtsError, toTtsError } from '../../protocol/errors.js';
 import type { AudioChunk, Engine, EngineInfo, SynthesisRequest } from '../engine.js';
 import type { EngineCapacity } from '../engine-capacity.js';
 import type { EngineSpec } from '../engine-spec.js';
@@ -35,6 +35,8 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
   let restartDelayMs = RESTART_DELAY_MS.first;
   let nextRid = 1;
   const streams = new Map<number, ChunkStream>();
+  /** Streamed requests' inputs, read one piece per `want-text`. */
+  const inputs = new Map<number, AsyncIterator<TextPiece>>();
   let closed: (() => void) | undefined;
   let threadExited = false;
   let capacity: EngineCapacity | undefined;
@@ -68,6 +70,7 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
         if (state !== 'ready') throw new TtsError('NOT_READY', 'engine is restarting');
         const rid = nextRid++;
         const cancel = () => {
+          inputs.delete(rid);
           if (streams.delete(rid)) send({ op: 'cancel', rid });
         };
         const stream = new ChunkStream(() => streams.has(rid) && send({ op: 'credit', rid, credit: 1 }), cancel);
@@ -82,13 +85,14 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
           () => {
             send({ op: 'cancel', rid });
             streams.delete(rid);
+            inputs.delete(rid);
             stream.abort();
           },
           { once: true },
         );
         const { input, ...plain } = request;
         send({ op: 'start', rid, request: plain, credit: CHUNKS_AHEAD, ...(input ? { streamed: true } : {}) });
-        if (input) void forwardInput(rid, input);
+        if (input) inputs.set(rid, input[Symbol.asyncIterator]());
         return stream;
       },
       forgetVoice(name: string) {
@@ -110,13 +114,20 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
       },
     };
 
-    /** Sends a streamed request's pieces to the engine thread as they arrive, until its input or the request ends. */
-    async function forwardInput(rid: number, input: AsyncIterable<TextPiece>): Promise<void> {
-      for await (const piece of input) {
+    /** Sends a streamed request's next piece (or the end of its input) to the engine thread, which asked for it. */
+    async function sendNextPiece(rid: number): Promise<void> {
+      const pieces = inputs.get(rid);
+      if (!pieces) return;
+      try {
+        const next = await pieces.next();
         if (!streams.has(rid)) return;
-        send({ op: 'text', rid, piece });
+        if (next.done) inputs.delete(rid);
+        send(next.done ? { op: 'text-end', rid } : { op: 'text', rid, piece: next.value });
+      } catch (err) {
+        inputs.delete(rid);
+        streams.get(rid)?.fail(toTtsError(err));
+        if (streams.delete(rid)) send({ op: 'cancel', rid });
       }
-      if (streams.has(rid)) send({ op: 'text-end', rid });
     }
 
     const onMessage = (message: FromEngineThread) => {
@@ -141,13 +152,18 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
         case 'chunk':
           streams.get(message.rid)?.push(message.tokens === undefined ? { pcm: message.pcm } : { pcm: message.pcm, tokens: message.tokens });
           break;
+        case 'want-text':
+          void sendNextPiece(message.rid);
+          break;
         case 'end':
           streams.get(message.rid)?.end();
           streams.delete(message.rid);
+          inputs.delete(message.rid);
           break;
         case 'error':
           streams.get(message.rid)?.fail(new TtsError(message.code, message.message, { retryable: message.retryable }));
           streams.delete(message.rid);
+          inputs.delete(message.rid);
           break;
         case 'capacity':
           setCapacity(message.capacity);
@@ -164,6 +180,7 @@ export function createEngineHost(spec: EngineSpec, logger: Logger): Promise<Host
         stream.fail(new TtsError('ENGINE_FAILED', 'the engine thread stopped during the request'));
       }
       streams.clear();
+      inputs.clear();
       if (state === 'closed') {
         closed?.();
         return;

@@ -70,7 +70,9 @@ async function main(): Promise<void> {
   port!.on('message', (message: ToEngineThread) => {
     switch (message.op) {
       case 'start': {
-        const input = message.streamed === true ? new TextQueue() : undefined;
+        const rid = message.rid;
+        // Pieces come one at a time, when the engine asks: the main thread knows then that the request waits for text.
+        const input = message.streamed === true ? new TextQueue(() => post({ op: 'want-text', rid })) : undefined;
         const job: Running = { abort: new AbortController(), credit: message.credit, wake: undefined, input };
         running.set(message.rid, job);
         void run(engine, message.rid, input ? { ...message.request, input } : message.request, job);

@@ -10,6 +10,14 @@ export class TextQueue implements AsyncIterable<TextPiece> {
   private ended = false;
   private wake: (() => void) | undefined;
 
+  /** `onWait` is called each time iteration starts waiting for a piece (the engine thread asks for one then). */
+  constructor(private readonly onWait?: () => void) {}
+
+  /** Whether the next piece, or the end, is there now: taking it would not wait. */
+  get ready(): boolean {
+    return this.pieces.length > 0 || this.ended;
+  }
+
   /** Adds a piece; ignored after `end` or `close`. */
   push(piece: TextPiece): void {
     if (this.ended) return;
@@ -34,7 +42,11 @@ export class TextQueue implements AsyncIterable<TextPiece> {
       const piece = this.pieces.shift();
       if (piece) yield piece;
       else if (this.ended) return;
-      else await new Promise<void>((resolve) => (this.wake = resolve));
+      else {
+        const arrived = new Promise<void>((resolve) => (this.wake = resolve));
+        this.onWait?.();
+        await arrived;
+      }
     }
   }
 

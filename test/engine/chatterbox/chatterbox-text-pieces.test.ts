@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
-import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rm } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import { createChatterboxEngine } from '../../../src/engine/chatterbox/chatterbox-engine.js';
 import type { Engine } from '../../../src/engine/engine.js';
+import { multilingualCopyOf } from '../../helpers/multilingual-model.js';
 import { ensureTinyModel } from '../../helpers/tiny-model.js';
 import { collectChunks, joinChunks, requestFor } from '../contract.js';
 
@@ -21,30 +20,13 @@ async function speak(engine: Engine, text: string, language?: string) {
   return { audio: joinChunks(chunks), tokens: chunks.at(-1)?.tokens ?? 0 };
 }
 
-/** A copy of the tiny model whose tokenizer has a `[xx]` token per language, as the multilingual one does. */
-async function multilingualTinyModel(): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'chatterbox-multilingual-'));
-  await cp(await ensureTinyModel(), dir, { recursive: true });
-  const path = join(dir, 'tokenizer.json');
-  const json = JSON.parse(await readFile(path, 'utf8')) as { added_tokens: Array<Record<string, unknown>>; model: { vocab: Record<string, number> } };
-  for (const [index, language] of [...LANGUAGES, 'fr', 'de'].entries()) {
-    const placeholder = `[PLACEHOLDER${703 - index}]`;
-    const id = json.model.vocab[placeholder]!;
-    delete json.model.vocab[placeholder];
-    json.model.vocab[`[${language}]`] = id;
-    json.added_tokens.push({ id, content: `[${language}]`, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true });
-  }
-  await writeFile(path, JSON.stringify(json));
-  return dir;
-}
-
 describe('Chatterbox text pieces on the tiny models', { timeout: 120_000 }, () => {
   let english: Engine;
   let multilingual: Engine;
   let multilingualDir: string;
   before(async () => {
     english = await engineFor(await ensureTinyModel());
-    multilingualDir = await multilingualTinyModel();
+    multilingualDir = await multilingualCopyOf(await ensureTinyModel(), [...LANGUAGES, 'fr', 'de']);
     multilingual = await engineFor(multilingualDir);
   });
   after(async () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { StreamDecoder, type ChunkingOptions } from '../../../src/engine/chatterbox/stream-decoder.js';
+import { StreamDecoder, type ChunkingOptions, type PieceHandoff } from '../../../src/engine/chatterbox/stream-decoder.js';
 
 const SPT = 960;
 
@@ -161,6 +161,78 @@ describe('StreamDecoder', () => {
       assert.equal(calls.length, 1);
       assert.equal(chunks.length, 1);
       assert.equal(chunks[0]!.length, 6 * SPT);
+    });
+  });
+
+  describe('pieces handed on (one request, several generation calls)', () => {
+    /** Streams `counts[i]` tokens per piece, each piece continuing from the previous one's handoff, as the engine does. */
+    async function runPieces(counts: number[], chunking: ChunkingOptions, decode: (tokens: readonly number[]) => Promise<Float32Array>, dropTokens = 0) {
+      const calls: Array<readonly number[]> = [];
+      const chunks: Float32Array[] = [];
+      const pieceStarts: number[] = [];
+      let handoff: PieceHandoff | undefined;
+      let t = 0;
+      for (const count of counts) {
+        pieceStarts.push(t);
+        const decoder = new StreamDecoder(
+          async (tokens) => {
+            calls.push(tokens);
+            return decode(tokens);
+          },
+          chunking,
+          24_000,
+          handoff,
+        );
+        for (let end = t + count; t < end; t++) {
+          const chunk = await decoder.push(tokenAt(t));
+          if (chunk) chunks.push(chunk);
+        }
+        const ended = await decoder.handOff(dropTokens);
+        chunks.push(ended.pcm);
+        handoff = ended.handoff;
+      }
+      chunks.push(handoff!.heldTail);
+      return { audio: joined(chunks), calls, pieceStarts, tokens: t };
+    }
+
+    it('pieces joined through handoffs give one decode of all their tokens (no gap, no fade-in at the joins)', async () => {
+      const { audio, tokens } = await runPieces([7, 12, 3, 20], options, localDecoder([]));
+      const whole = await localDecoder([])(Array.from({ length: tokens }, (_, t) => tokenAt(t)));
+      assert.equal(audio.length, whole.length);
+      for (let i = 0; i < whole.length; i++) assert.ok(Math.abs(audio[i]! - whole[i]!) < 1e-6, `sample ${i} (token ${Math.floor(i / SPT)}) differs`);
+    });
+
+    it('the next piece decodes the previous piece’s last tokens as context and starts with a small first chunk', async () => {
+      const { calls, pieceStarts } = await runPieces([20, 20], options, localDecoder([]));
+      const firstOfSecond = calls.findIndex((tokens) => tokens.length === 5 + 4);
+      assert.ok(firstOfSecond > 0, `no decode of 5 context + 4 new tokens among ${calls.map((c) => c.length).join(', ')}`);
+      const expected = Array.from({ length: 9 }, (_, k) => tokenAt(pieceStarts[1]! - 5 + k));
+      assert.deepEqual(calls[firstOfSecond], expected);
+    });
+
+    it('away from the joins, pieces equal one decode even on a decoder with right context', async () => {
+      const right = 2;
+      const counts = [15, 15];
+      const { audio, tokens } = await runPieces(counts, { ...options, lookaheadTokens: right }, rightContextDecoder(right));
+      const whole = await rightContextDecoder(right)(Array.from({ length: tokens }, (_, t) => tokenAt(t)));
+      assert.equal(audio.length, whole.length);
+      // The first piece's last `right` tokens were rendered without the next piece's tokens after them.
+      const joinFrom = (counts[0]! - right) * SPT;
+      for (let i = 0; i < whole.length; i++) {
+        if (i >= joinFrom && i < counts[0]! * SPT) continue;
+        assert.ok(Math.abs(audio[i]! - whole[i]!) < 1e-6, `sample ${i} (token ${Math.floor(i / SPT)}) differs`);
+      }
+    });
+
+    it('dropped tokens are decoded as right context but neither emitted nor handed on', async () => {
+      const { audio, calls, pieceStarts } = await runPieces([10, 10], options, localDecoder([]), 1);
+      assert.equal(audio.length, (10 - 1 + 10 - 1) * SPT);
+      const firstOfSecond = calls.find((tokens) => tokens.at(-1) === tokenAt(pieceStarts[1]! + 3) && tokens.length === 5 + 4)!;
+      assert.deepEqual(
+        firstOfSecond.slice(0, 5),
+        [5, 6, 7, 8, 9].map((k) => tokenAt(k - 1)),
+        'context ends before the dropped token',
+      );
     });
   });
 });
