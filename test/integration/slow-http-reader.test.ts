@@ -19,11 +19,15 @@ function slowBody(): string {
   return JSON.stringify({ text: longText(sentences), voice: 'kal16', params: { speed: 0.5 }, format: 'f32le' });
 }
 
-/** POSTs to /v1/tts and returns the response with its body not yet read (paused). */
-async function postPaused(baseUrl: string, body: string): Promise<IncomingMessage> {
+/**
+ * POSTs to /v1/tts and returns the response with its body not yet read (paused). The socket is destroyed after test
+ * `t`, so a failing test does not leave a paused answer holding the test process open.
+ */
+async function postPaused(t: TestContext, baseUrl: string, body: string): Promise<IncomingMessage> {
   const req = request(`${baseUrl}/v1/tts`, { method: 'POST', headers: { 'content-type': 'application/json' }, agent: false });
+  t.after(() => req.destroy());
   req.end(body);
-  const [res] = (await withTimeout(once(req, 'response'), 15_000, 'the response head')) as [IncomingMessage];
+  const [res] = (await withTimeout(once(req, 'response'), 30_000, 'the response head')) as [IncomingMessage];
   res.pause();
   return res;
 }
@@ -59,10 +63,18 @@ describe('slow HTTP readers', () => {
     const lbUrl = await balancerOver(t, w.port);
     const body = slowBody();
 
-    const direct = await postPaused(w.httpUrl, body);
-    const relayed = await postPaused(lbUrl, body);
+    const direct = await postPaused(t, w.httpUrl, body);
+    const relayed = await postPaused(t, lbUrl, body);
     // Both requests filled every buffer on their way and wait for their reader.
-    await pollUntil('both requests to wait for their readers', async () => (await pausedRequests(w.httpUrl)) === 2, { timeoutMs: 30_000, intervalMs: 100 });
+    let health: unknown;
+    await pollUntil(
+      'both requests to wait for their readers',
+      async () => {
+        health = JSON.parse((await httpRequest(`${w.httpUrl}/health`)).body.toString());
+        return (health as { pausedRequests: number }).pausedRequests === 2;
+      },
+      { timeoutMs: 90_000, intervalMs: 100, describe: () => health },
+    );
     // The time itself is what is tested: longer than uWS lets a socket go without a writable event.
     await new Promise((resolve) => setTimeout(resolve, UWS_HTTP_TIMEOUT_MS + 2_000));
 
@@ -73,10 +85,10 @@ describe('slow HTTP readers', () => {
 
   it('a request whose client reads nothing for --stall-timeout is cut visibly and counted as CLIENT_TOO_SLOW', async (t) => {
     const w = await worker(t, { 'max-text-chars': '20000', 'send-high-water': '16384', 'stall-timeout': '1' });
-    const res = await postPaused(w.httpUrl, slowBody());
+    const res = await postPaused(t, w.httpUrl, slowBody());
     const metrics = async () => (await httpRequest(`${w.httpUrl}/metrics`)).body.toString();
     await pollUntil('the stalled request to fail', async () => /chatterbox_errors_total\{code="CLIENT_TOO_SLOW"\} 1\b/.test(await metrics()), {
-      timeoutMs: 30_000,
+      timeoutMs: 90_000,
       intervalMs: 100,
     });
     await assert.rejects(readToEnd(res), /response cut|aborted|ECONNRESET/, 'the body reads as incomplete');
