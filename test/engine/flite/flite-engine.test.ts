@@ -224,4 +224,8 @@ describe('createFliteEngine', async () => {
       (err: unknown) => err instanceof TtsError && /exited with code 7/.test(err.message) && err.retryable === false,
     );
   });
+
+  it('refuses a negative or non-numeric idleCollectMs before loading anything', async () => {
+    for (const idleCollectMs of [-1, Number.NaN]) await assert.rejects(createFliteEngine({ idleCollectMs }), RangeError);
+  });
 });
