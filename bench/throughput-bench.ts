@@ -15,7 +15,8 @@ import { printTable } from './stats.js';
 // `npm run bench -- throughput`: the fused decode graph against the step loop on the full-size generated English
 // model (CPU): single stream, then 1, 2, 4 and 8 concurrent requests. Each loop runs in its own process so its RSS is
 // its own. BENCH_TOKENS, BENCH_CONCURRENT_TOKENS set the lengths; BENCH_CONCURRENCY=0 skips the concurrent part,
-// BENCH_SINGLE=0 the single stream; BENCH_LEVELS (e.g. "1,4,8") picks the concurrent loads.
+// BENCH_SINGLE=0 the single stream; BENCH_LEVELS (e.g. "1,4,8") picks the concurrent loads; BENCH_MODES the loops
+// (default "step,fused-solo-prompts+fused").
 
 /** What one loop measured. */
 interface StreamResult {
@@ -120,44 +121,53 @@ interface ConcurrencyResult {
 const CONCURRENT_TOKENS = Number(process.env.BENCH_CONCURRENT_TOKENS ?? 60);
 const LEVELS = (process.env.BENCH_LEVELS ?? '1,2,4,8').split(',').map(Number);
 
-async function measureConcurrency(dir: string, mode: ConcurrentMode): Promise<ConcurrencyResult[]> {
-  const model = await load(dir, mode);
+/**
+ * Every load level on each of `modes`, one model per mode in this process; at each level the modes run back to
+ * back, so a change in the machine's other load hits both sides of a comparison alike.
+ */
+async function measureConcurrency(dir: string, modes: ConcurrentMode[]): Promise<ConcurrencyResult[]> {
+  const models: ChatterboxModel[] = [];
   try {
+    for (const mode of modes) models.push(await load(dir, mode));
     const results: ConcurrencyResult[] = [];
     for (const n of LEVELS) {
-      const requests = await Promise.all(
-        Array.from({ length: n }, (_, i) => benchRequest(model, CONCURRENT_TOKENS, 100 + i, `Request number ${i + 1} of the load test, speaking a sentence.`)),
-      );
-      model.batcher?.profile({ reset: true });
-      const start = performance.now();
-      const perRequest = await Promise.all(
-        requests.map(async (request) => {
-          let count = 0;
-          let firstChunkMs = Number.NaN;
-          for await (const _ of generateSpeechTokens(model, request, new AbortController().signal)) {
-            count += 1;
-            if (count === 10) firstChunkMs = performance.now() - start;
-          }
-          return { count, ms: performance.now() - start, firstChunkMs };
-        }),
-      );
-      const wall = performance.now() - start;
-      const total = perRequest.reduce((a, r) => a + r.count, 0);
-      results.push({
-        mode,
-        requests: n,
-        totalTokensPerSec: (total / wall) * 1000,
-        slowestTokensPerSec: Math.min(...perRequest.map((r) => (r.count / r.ms) * 1000)),
-        worstFirstChunkMs: Math.max(...perRequest.map((r) => r.firstChunkMs)),
-        estimatedTokensPerSec: (model.batcher && tokensPerSecAt(model.batcher.capacity(), n)) ?? Number.NaN,
-        wallMs: wall,
-        profile: model.batcher?.profile(),
-      });
+      for (const [i, mode] of modes.entries()) results.push(await measureLevel(models[i]!, mode, n));
     }
     return results;
   } finally {
-    await model.release();
+    for (const model of models) await model.release();
   }
+}
+
+async function measureLevel(model: ChatterboxModel, mode: ConcurrentMode, n: number): Promise<ConcurrencyResult> {
+  const requests = await Promise.all(
+    Array.from({ length: n }, (_, i) => benchRequest(model, CONCURRENT_TOKENS, 100 + i, `Request number ${i + 1} of the load test, speaking a sentence.`)),
+  );
+  model.batcher?.profile({ reset: true });
+  const start = performance.now();
+  const perRequest = await Promise.all(
+    requests.map(async (request) => {
+      let count = 0;
+      let firstChunkMs = Number.NaN;
+      for await (const _ of generateSpeechTokens(model, request, new AbortController().signal)) {
+        count += 1;
+        if (count === 10) firstChunkMs = performance.now() - start;
+      }
+      return { count, ms: performance.now() - start, firstChunkMs };
+    }),
+  );
+  const wall = performance.now() - start;
+  const total = perRequest.reduce((a, r) => a + r.count, 0);
+  return {
+    mode,
+    requests: n,
+    totalTokensPerSec: (total / wall) * 1000,
+    slowestTokensPerSec: Math.min(...perRequest.map((r) => (r.count / r.ms) * 1000)),
+    worstFirstChunkMs: Math.max(...perRequest.map((r) => r.firstChunkMs)),
+    estimatedTokensPerSec: (model.batcher && tokensPerSecAt(model.batcher.capacity(), n)) ?? Number.NaN,
+    wallMs: wall,
+    profile: model.batcher?.profile(),
+  };
 }
 
 function inChild<T>(dir: string, mode: string): Promise<T> {
@@ -194,9 +204,10 @@ async function benchSingleStream(dir: string): Promise<void> {
 }
 
 async function benchConcurrency(dir: string): Promise<void> {
-  const modes = (process.env.BENCH_MODES ?? 'step,fused-solo-prompts,fused').split(',');
+  // Modes joined by '+' share one process and alternate at each level (a fair ratio on a busy machine).
+  const groups = (process.env.BENCH_MODES ?? 'step,fused-solo-prompts+fused').split(',');
   const levels: ConcurrencyResult[] = [];
-  for (const mode of modes) levels.push(...(await inChild<ConcurrencyResult[]>(dir, `concurrent-${mode}`)));
+  for (const group of groups) levels.push(...(await inChild<ConcurrencyResult[]>(dir, `concurrent-${group}`)));
   const single = (mode: string) => levels.find((r) => r.mode === mode && r.requests === 1)?.totalTokensPerSec ?? Number.NaN;
   printTable(
     `Concurrent requests, ${CONCURRENT_TOKENS} tokens each, same model and machine (step: requests take turns step by step; fused: rows of shared runs, ` +
@@ -242,7 +253,7 @@ async function benchConcurrency(dir: string): Promise<void> {
 if (process.argv[2] === CHILD_FLAG) {
   const what = process.argv[4]!;
   const result = what.startsWith('concurrent-')
-    ? await measureConcurrency(process.argv[3]!, what.slice('concurrent-'.length) as ConcurrentMode)
+    ? await measureConcurrency(process.argv[3]!, what.slice('concurrent-'.length).split('+') as ConcurrentMode[])
     : await measureStream(process.argv[3]!, what as 'fused' | 'step');
   console.log(JSON.stringify(result));
 }
