@@ -114,6 +114,8 @@ interface ConcurrencyResult {
   /** What the batcher's learned estimate (admission by capacity) says each of N requests gets; NaN for the step loop. */
   estimatedTokensPerSec: number;
   wallMs: number;
+  /** CPU time this process spent (all threads) per token drawn: unlike wall time, barely moved by other load. */
+  cpuMsPerToken: number;
   /** Where the batcher's time went at this load (fused only). */
   profile: BatchProfileSnapshot | undefined;
 }
@@ -144,6 +146,7 @@ async function measureLevel(model: ChatterboxModel, mode: ConcurrentMode, n: num
     Array.from({ length: n }, (_, i) => benchRequest(model, CONCURRENT_TOKENS, 100 + i, `Request number ${i + 1} of the load test, speaking a sentence.`)),
   );
   model.batcher?.profile({ reset: true });
+  const cpuStart = process.cpuUsage();
   const start = performance.now();
   const perRequest = await Promise.all(
     requests.map(async (request) => {
@@ -157,6 +160,7 @@ async function measureLevel(model: ChatterboxModel, mode: ConcurrentMode, n: num
     }),
   );
   const wall = performance.now() - start;
+  const cpu = process.cpuUsage(cpuStart);
   const total = perRequest.reduce((a, r) => a + r.count, 0);
   return {
     mode,
@@ -166,6 +170,7 @@ async function measureLevel(model: ChatterboxModel, mode: ConcurrentMode, n: num
     worstFirstChunkMs: Math.max(...perRequest.map((r) => r.firstChunkMs)),
     estimatedTokensPerSec: (model.batcher && tokensPerSecAt(model.batcher.capacity(), n)) ?? Number.NaN,
     wallMs: wall,
+    cpuMsPerToken: (cpu.user + cpu.system) / 1000 / total,
     profile: model.batcher?.profile(),
   };
 }
@@ -208,16 +213,29 @@ async function benchConcurrency(dir: string): Promise<void> {
   const groups = (process.env.BENCH_MODES ?? 'step,fused-solo-prompts+fused').split(',');
   const levels: ConcurrencyResult[] = [];
   for (const group of groups) levels.push(...(await inChild<ConcurrencyResult[]>(dir, `concurrent-${group}`)));
-  const single = (mode: string) => levels.find((r) => r.mode === mode && r.requests === 1)?.totalTokensPerSec ?? Number.NaN;
+  const one = (mode: string) => levels.find((r) => r.mode === mode && r.requests === 1);
+  const single = (mode: string) => one(mode)?.totalTokensPerSec ?? Number.NaN;
   printTable(
     `Concurrent requests, ${CONCURRENT_TOKENS} tokens each, same model and machine (step: requests take turns step by step; fused: rows of shared runs, ` +
       'prompts of requests arriving together as one run; fused-solo-prompts: each prompt and first chunk run alone, as before)',
-    ['loop', 'requests', 'total tok/s', 'vs 1 request', 'slowest request tok/s (25 = real time)', 'admission estimate tok/s', 'worst first chunk ms'],
+    [
+      'loop',
+      'requests',
+      'total tok/s',
+      'vs 1 request',
+      'CPU ms/token',
+      'vs 1 request (CPU)',
+      'slowest request tok/s (25 = real time)',
+      'admission estimate tok/s',
+      'worst first chunk ms',
+    ],
     levels.map((r) => [
       r.mode,
       r.requests,
       r.totalTokensPerSec,
       r.totalTokensPerSec / single(r.mode),
+      r.cpuMsPerToken,
+      (one(r.mode)?.cpuMsPerToken ?? Number.NaN) / r.cpuMsPerToken,
       r.slowestTokensPerSec,
       r.estimatedTokensPerSec,
       r.worstFirstChunkMs,
