@@ -6,7 +6,7 @@
 // below real time is refused (SERVER_BUSY, retryable): see batch-capacity.ts.
 import type ort from 'onnxruntime-node';
 import { TtsError } from '../../../protocol/errors.js';
-import { floatTensor, int64Tensor, makeTensor, type Feeds } from '../../onnx/tensors.js';
+import { int64Tensor, makeTensor, type Feeds } from '../../onnx/tensors.js';
 import type { ChatterboxModel } from '../chatterbox-model.js';
 import { DEFAULT_STEPS_PER_RUN, rowsOf, type GenerationRequest, type StepsPerRun } from '../generation-request.js';
 import { embedPrompt, runGraph, type PromptEmbeds } from '../prompt-embeds.js';
@@ -16,6 +16,7 @@ import type { EngineCapacity } from '../../engine-capacity.js';
 import { BatchCapacity } from './batch-capacity.js';
 import { Member } from './batch-member.js';
 import { BatchProfile, type BatchProfileSnapshot } from './batch-profile.js';
+import { requestFeeds } from './batch-feeds.js';
 import { mergeStates, splitOutputs } from './batch-state.js';
 import type { FusedDecoder } from './fused-decoder.js';
 import { promptBatchFeeds } from './prompt-batch.js';
@@ -68,63 +69,6 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     wake?.();
   };
 
-  function fixedFeeds(batch: readonly Member[]): Feeds {
-    const rows = batch.flatMap((m, i) => Array<number>(m.rows).fill(i));
-    const condRows: number[] = [];
-    const uncondRows: number[] = [];
-    let row = 0;
-    for (const m of batch) {
-      condRows.push(row);
-      uncondRows.push(row + m.rows - 1);
-      row += m.rows;
-    }
-    const n = batch.length;
-    const p = batch.map((m) => m.params);
-    const feeds: Feeds = {
-      row_requests: int64Tensor(rows, [rows.length]),
-      // Decode runs take the logits of their single position; a prompt run's state feeds override this.
-      prompt_last: int64Tensor(Array<number>(rows.length).fill(0), [rows.length]),
-      cond_rows: int64Tensor(condRows, [n]),
-      uncond_rows: int64Tensor(uncondRows, [n]),
-      cfg_weight: makeTensor(
-        'float32',
-        Float32Array.from(p, (x) => x.cfg),
-        [n],
-      ),
-      repetition_penalty: makeTensor(
-        'float32',
-        Float32Array.from(p, (x) => x.penalty),
-        [n],
-      ),
-      inv_temperature: makeTensor(
-        'float64',
-        Float64Array.from(p, (x) => x.invT),
-        [n],
-      ),
-      min_p_offset: makeTensor(
-        'float64',
-        Float64Array.from(p, (x) => x.minPOffset),
-        [n],
-      ),
-      top_k: makeTensor(
-        'int64',
-        BigInt64Array.from(p, (x) => BigInt(x.topK)),
-        [n],
-      ),
-      top_p: makeTensor(
-        'float64',
-        Float64Array.from(p, (x) => x.topP),
-        [n],
-      ),
-    };
-    if (layout.exaggerationType) {
-      const values = new Float32Array(rows.length);
-      rows.forEach((request, r) => (values[r] = p[request]!.exaggeration));
-      feeds.exaggeration = floatTensor(values, [rows.length], layout.exaggerationType);
-    }
-    return feeds;
-  }
-
   /** One run over `batch`, member i taking at most `limits[i]` steps; hands out tokens and the next state. */
   async function runBatch(batch: Member[], limits: readonly number[], stateFeeds: Feeds): Promise<void> {
     const feedsStarted = performance.now();
@@ -133,7 +77,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     const uniforms = new Float64Array(batch.length * width);
     batch.forEach((m, i) => m.uniforms(counts[i]!, width, uniforms, i));
     const feeds = {
-      ...fixedFeeds(batch),
+      ...requestFeeds(layout, batch),
       ...stateFeeds,
       uniforms: makeTensor('float64', uniforms, [batch.length, width]),
       row_steps: int64Tensor(counts, [batch.length]),
