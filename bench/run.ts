@@ -1,4 +1,5 @@
 import { benchBalancer } from './balancer-bench.js';
+import { benchBatchStep } from './batch-step-bench.js';
 import { benchEncoders } from './encoder-bench.js';
 import { benchEngine } from './engine-bench.js';
 import { benchInputStream } from './input-stream-bench.js';
@@ -19,6 +20,7 @@ const SECTIONS: Record<string, () => Promise<void>> = {
   tempo: benchTempo,
   transport: benchTransport,
   throughput: benchThroughput,
+  'batch-step': benchBatchStep,
   encoders: benchEncoders,
   'input-stream': benchInputStream,
 };

@@ -76,6 +76,8 @@ export interface LoadModelOptions {
   maxBatchRequests?: number;
   /** Tokens per second every running request must keep for another to be admitted; 0 admits all; absent or -1: 25 on a GPU, 0 on CPU. */
   admitTokensPerSec?: number | undefined;
+  /** Prompts of requests arriving together share one fused run (default true; false runs each alone, for benchmarks). */
+  batchPrompts?: boolean;
 }
 
 /** Reads a graph's signature from its file (no session), or records why it cannot. */
@@ -209,6 +211,7 @@ export async function loadChatterboxModel(dir: string, options: LoadModelOptions
     model.batcher = createFusedBatcher(model, fused, {
       maxBatchRequests: options.maxBatchRequests ?? 8,
       admitTokensPerSec: admissionBar(options.admitTokensPerSec, loaded.device),
+      batchPrompts: options.batchPrompts ?? true,
     });
   return model;
 }

@@ -109,7 +109,12 @@ export function buildFusedDecodeModel(options: FusedGraphOptions): { model: Mode
   const embedPosIn = 'fused/embed_position_in';
 
   // The sampler and the bookkeeping of one step.
-  const lastLogits = body.op('Gather', [`${LM_PREFIX}logits`, body.i64(-1)], { axis: 1 });
+  // Prompts of different lengths share a prefill right-padded: the first iteration takes each row's logits at its
+  // own last prompt position (prompt_last); every later one has a single position, index 0.
+  const firstIteration = body.op('Equal', [iteration, body.i64(0)]);
+  const lastIndex = body.op('Where', [firstIteration, 'prompt_last', body.op('Mul', ['prompt_last', body.i64(0)])]);
+  const gatherIndex = body.op('Expand', [body.op('Unsqueeze', [lastIndex, body.i64([1, 2])]), body.i64([1, 1, layout.vocab])]);
+  const lastLogits = body.op('Squeeze', [body.op('GatherElements', [`${LM_PREFIX}logits`, gatherIndex], { axis: 1 }), body.i64([1])]);
   const logitsType = tensorType(lmSig.outputs, 'logits');
   const logits = logitsType === 'float32' ? lastLogits : body.cast(lastLogits, 'float32');
   const token = addSamplerNodes(
@@ -151,7 +156,9 @@ export function buildFusedDecodeModel(options: FusedGraphOptions): { model: Mode
   const mask = `${LM_PREFIX}attention_mask`;
   const lastColumn = (x: string) => body.op('Slice', [x, body.i64([-1]), body.i64([Number.MAX_SAFE_INTEGER]), body.i64([1])]);
   carry('inputs_embeds', `${LM_PREFIX}inputs_embeds`, nextEmbeds, 'next_inputs_embeds', layout.embedsType, 3);
-  carry('attention_mask', mask, body.op('Concat', [mask, lastColumn(mask)], { axis: 1 }), 'next_attention_mask', 'int64', 2);
+  // The new position is always attended, also after a right-padded prompt whose last column is padding.
+  const attendedColumn = body.op('Add', [body.op('Mul', [lastColumn(mask), body.i64(0)]), body.i64(1)]);
+  carry('attention_mask', mask, body.op('Concat', [mask, attendedColumn], { axis: 1 }), 'next_attention_mask', 'int64', 2);
   if (layout.lmPositionIds) {
     const positions = `${LM_PREFIX}position_ids`;
     carry('position_ids', positions, body.op('Add', [lastColumn(positions), body.i64(1)]), 'next_position_ids', 'int64', 2);
@@ -184,6 +191,7 @@ export function buildFusedDecodeModel(options: FusedGraphOptions): { model: Mode
     ...past.map((name) => valueInfoWithDims(name, layout.cacheType, [BATCH, layout.kvHeads, 'past_sequence', layout.headDim])),
     valueInfoWithDims('seen_tokens', 'bool', [REQUESTS, layout.vocab]),
     valueInfoWithDims('row_requests', 'int64', [BATCH]),
+    valueInfoWithDims('prompt_last', 'int64', [BATCH]),
     valueInfoWithDims('cond_rows', 'int64', [REQUESTS]),
     valueInfoWithDims('uncond_rows', 'int64', [REQUESTS]),
     valueInfoWithDims('cfg_weight', 'float32', [REQUESTS]),

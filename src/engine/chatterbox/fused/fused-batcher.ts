@@ -1,21 +1,25 @@
 // Continuous batching on the fused decode graph: every request generating on a model shares its decode runs as rows
-// of one batch. A new request runs its prefill (and its first chunk of steps) alone, then joins the batch at the next
-// run boundary; a finished or cancelled one leaves at the next boundary without disturbing the others. When a shared
-// run fails, each request retries alone, so only the one whose run fails sees the error. A request that would push
-// the running ones below real time is refused (SERVER_BUSY, retryable): see batch-capacity.ts.
+// of one batch. New requests waiting together run their prompts (and their first chunk of steps) as one batch of
+// right-padded rows (see prompt-batch.ts), then join the shared batch at the next run boundary; a finished or
+// cancelled one leaves at the next boundary without disturbing the others. When a run of several requests fails,
+// each retries alone, so only the one whose run fails sees the error. A request that would push the running ones
+// below real time is refused (SERVER_BUSY, retryable): see batch-capacity.ts.
 import type ort from 'onnxruntime-node';
 import { TtsError } from '../../../protocol/errors.js';
-import { emptyCacheTensor, floatTensor, int64Tensor, makeTensor, onesInt64Tensor, type Feeds } from '../../onnx/tensors.js';
+import { int64Tensor, makeTensor, type Feeds } from '../../onnx/tensors.js';
 import type { ChatterboxModel } from '../chatterbox-model.js';
-import { DEFAULT_STEPS_PER_RUN, rowsOf, type GenerationRequest } from '../generation-request.js';
-import { embedPrompt, runGraph } from '../prompt-embeds.js';
+import { DEFAULT_STEPS_PER_RUN, rowsOf, type GenerationRequest, type StepsPerRun } from '../generation-request.js';
+import { embedPrompt, runGraph, type PromptEmbeds } from '../prompt-embeds.js';
 import { createRandom } from '../seeded-random.js';
 import { TOKENS } from '../text-tokenizer.js';
 import type { EngineCapacity } from '../../engine-capacity.js';
 import { BatchCapacity } from './batch-capacity.js';
 import { Member } from './batch-member.js';
+import { BatchProfile, type BatchProfileSnapshot } from './batch-profile.js';
+import { requestFeeds } from './batch-feeds.js';
 import { mergeStates, splitOutputs } from './batch-state.js';
 import type { FusedDecoder } from './fused-decoder.js';
+import { promptBatchFeeds } from './prompt-batch.js';
 
 /** How requests share runs. */
 export interface BatchOptions {
@@ -23,6 +27,8 @@ export interface BatchOptions {
   maxBatchRequests: number;
   /** Tokens per second every running request must keep for a new one to be admitted; 0 admits all (default 25). */
   admitTokensPerSec?: number;
+  /** Prompts of requests waiting together run as one batch (default); false runs each prompt alone. */
+  batchPrompts?: boolean;
 }
 
 /** Generates tokens for any number of concurrent requests, sharing decode runs. */
@@ -37,12 +43,17 @@ export interface FusedBatcher {
   capacity(): EngineCapacity;
   /** Calls `listener` with a new estimate after every measured decode run. */
   watchCapacity(listener: (capacity: EngineCapacity) => void): void;
+  /** Where the wall time went since the batcher started or the last reset (see batch-profile.ts). */
+  profile(options?: { reset?: boolean }): BatchProfileSnapshot;
 }
 
 /** A batcher over `fused`; runs never overlap, since they share one session and its threads. */
 export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, options: BatchOptions): FusedBatcher {
   const { layout } = fused;
+  const steps = (m: Member): StepsPerRun => m.request.stepsPerRun ?? DEFAULT_STEPS_PER_RUN;
+  const promptsPerRun = options.batchPrompts === false ? 1 : options.maxBatchRequests;
   const capacity = new BatchCapacity(options.admitTokensPerSec);
+  const profile = new BatchProfile();
   const members: Member[] = [];
   let pumping = false;
   let lastWasWave = false;
@@ -58,80 +69,30 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     wake?.();
   };
 
-  function fixedFeeds(batch: readonly Member[]): Feeds {
-    const rows = batch.flatMap((m, i) => Array<number>(m.rows).fill(i));
-    const condRows: number[] = [];
-    const uncondRows: number[] = [];
-    let row = 0;
-    for (const m of batch) {
-      condRows.push(row);
-      uncondRows.push(row + m.rows - 1);
-      row += m.rows;
-    }
-    const n = batch.length;
-    const p = batch.map((m) => m.params);
-    const feeds: Feeds = {
-      row_requests: int64Tensor(rows, [rows.length]),
-      cond_rows: int64Tensor(condRows, [n]),
-      uncond_rows: int64Tensor(uncondRows, [n]),
-      cfg_weight: makeTensor(
-        'float32',
-        Float32Array.from(p, (x) => x.cfg),
-        [n],
-      ),
-      repetition_penalty: makeTensor(
-        'float32',
-        Float32Array.from(p, (x) => x.penalty),
-        [n],
-      ),
-      inv_temperature: makeTensor(
-        'float64',
-        Float64Array.from(p, (x) => x.invT),
-        [n],
-      ),
-      min_p_offset: makeTensor(
-        'float64',
-        Float64Array.from(p, (x) => x.minPOffset),
-        [n],
-      ),
-      top_k: makeTensor(
-        'int64',
-        BigInt64Array.from(p, (x) => BigInt(x.topK)),
-        [n],
-      ),
-      top_p: makeTensor(
-        'float64',
-        Float64Array.from(p, (x) => x.topP),
-        [n],
-      ),
-    };
-    if (layout.exaggerationType) {
-      const values = new Float32Array(rows.length);
-      rows.forEach((request, r) => (values[r] = p[request]!.exaggeration));
-      feeds.exaggeration = floatTensor(values, [rows.length], layout.exaggerationType);
-    }
-    return feeds;
-  }
-
-  /** One run over `batch` with at most `limit` steps each; hands out tokens and the next state. */
-  async function runBatch(batch: Member[], limit: number, stateFeeds: Feeds): Promise<void> {
-    const counts = batch.map((m) => m.stepsFor(limit));
+  /** One run over `batch`, member i taking at most `limits[i]` steps; hands out tokens and the next state. */
+  async function runBatch(batch: Member[], limits: readonly number[], stateFeeds: Feeds): Promise<void> {
+    const feedsStarted = performance.now();
+    const counts = batch.map((m, i) => m.stepsFor(limits[i]!));
     const width = Math.max(...counts);
     const uniforms = new Float64Array(batch.length * width);
     batch.forEach((m, i) => m.uniforms(counts[i]!, width, uniforms, i));
-    const started = performance.now();
-    const out = await runGraph(fused.session, 'fused decode graph', {
+    const feeds = {
+      ...requestFeeds(layout, batch),
       ...stateFeeds,
-      ...fixedFeeds(batch),
       uniforms: makeTensor('float64', uniforms, [batch.length, width]),
       row_steps: int64Tensor(counts, [batch.length]),
-    });
+    };
+    const started = performance.now();
+    profile.add('feeds', started - feedsStarted);
+    const out = await runGraph(fused.session, 'fused decode graph', feeds);
+    const ended = performance.now();
     batch.forEach((m, i) => m.useUniforms(counts[i]!));
     const tokens = out.tokens!.data as BigInt64Array;
+    const decodeOnly = stateFeeds.inputs_embeds!.dims[1] === 1;
+    profile.run(decodeOnly ? 'decode' : 'prompt', batch.length, ended - started, Array.from(tokens).filter((t) => t >= 0n).length);
     // Decode runs only (a prefill's cost is the prompt's), timed over the whole cycle since the previous decode run
     // ended: what a running request waits between its runs includes the prefills and hand-offs in between.
-    if (stateFeeds.inputs_embeds!.dims[1] === 1) {
-      const ended = performance.now();
+    if (decodeOnly) {
       capacity.record(batch.length, tokens.length / batch.length, ended - (cycleStart ?? started));
       cycleStart = ended;
     }
@@ -162,6 +123,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
       m.deliver(yielded, done || error !== undefined, error);
     });
     last = { members: batch, feeds: nextFeeds(out) };
+    profile.add('feeds', performance.now() - ended);
   }
 
   function nextFeeds(out: ort.InferenceSession.OnnxValueMapType): Feeds {
@@ -174,18 +136,19 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
   }
 
   async function runShared(batch: Member[]): Promise<void> {
-    const steps = (m: Member) => m.request.stepsPerRun ?? DEFAULT_STEPS_PER_RUN;
     const limit = Math.max(...batch.map((m) => steps(m).next));
     const same = last !== undefined && last.members.length === batch.length && last.members.every((m, i) => m === batch[i]);
     try {
       await runBatch(
         batch,
-        limit,
+        batch.map(() => limit),
         same
           ? last!.feeds
-          : mergeStates(
-              layout,
-              batch.map((m) => m.state!),
+          : await profile.time('merge', () =>
+              mergeStates(
+                layout,
+                batch.map((m) => m.state!),
+              ),
             ),
       );
     } catch (err) {
@@ -194,7 +157,46 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
       // Find who fails: each request alone, so one bad request cannot end the others.
       for (const m of batch) {
         try {
-          await runBatch([m], steps(m).next, m.state!);
+          await runBatch([m], [steps(m).next], m.state!);
+        } catch (own) {
+          m.deliver([], true, own);
+        }
+      }
+    }
+  }
+
+  /** Prefills `group` as one batch, each with its first chunk of steps; a request whose prompt fails ends alone. */
+  async function runPrompts(group: Member[]): Promise<void> {
+    const prompts = new Map<Member, PromptEmbeds>();
+    await profile.time('promptEmbed', async () => {
+      for (const m of group) {
+        try {
+          prompts.set(m, await embedPrompt(model, m.request, m.rows));
+        } catch (err) {
+          m.deliver([], true, err);
+        }
+      }
+    });
+    const ready = group.filter((m) => prompts.has(m) && !m.gone);
+    if (ready.length === 0) return;
+    const run = (batch: Member[]) =>
+      runBatch(
+        batch,
+        batch.map((m) => steps(m).first),
+        promptBatchFeeds(
+          layout,
+          model.lm,
+          batch.map((m) => prompts.get(m)!),
+        ),
+      );
+    try {
+      await run(ready);
+    } catch (err) {
+      last = undefined;
+      if (ready.length === 1) throw err;
+      for (const m of ready) {
+        try {
+          await run([m]);
         } catch (own) {
           m.deliver([], true, own);
         }
@@ -207,7 +209,7 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     try {
       for (;;) {
         // Let consumers take the tokens just delivered first, so every request that kept up joins this run.
-        await new Promise((resolve) => setImmediate(resolve));
+        await profile.time('wait', () => new Promise((resolve) => setImmediate(resolve)));
         for (let i = members.length - 1; i >= 0; i--) {
           if (members[i]!.gone) members.splice(i, 1)[0]!.notify();
         }
@@ -218,23 +220,21 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
         if (!waiting && batch.length === 0) {
           // Time spent idle is not the batch's cost: the next cycle starts when work does.
           cycleStart = undefined;
-          await new Promise<void>((resolve) => (wakePump = resolve));
+          await profile.time('wait', () => new Promise<void>((resolve) => (wakePump = resolve)));
           continue;
         }
         // Prefills come in waves: every request waiting when a wave opens gets its prefill and first chunk before the
-        // next shared run, so a burst of N requests hears first audio after N prefills, not after N prefills and N-1
-        // shared runs; requests arriving during a wave wait for the next one, after one shared run, so running
-        // requests are never starved by a stream of arrivals.
+        // next shared run, in prompt runs of up to maxBatchRequests requests, so a burst hears first audio after its
+        // prompt runs, not after them and the shared runs between; requests arriving during a wave wait for the next
+        // one, after one shared run, so running requests are never starved by a stream of arrivals.
         if (wave.length === 0 && waiting && (ready.length === 0 || !lastWasWave)) wave = members.filter((m) => m.state === undefined);
-        const next = wave.shift();
-        if (next) {
+        if (wave.length > 0) {
+          const group = wave.splice(0, promptsPerRun).filter((m) => !m.gone && m.state === undefined);
           lastWasWave = wave.length === 0;
-          if (next.gone || next.state !== undefined) continue;
-          const first = (next.request.stepsPerRun ?? DEFAULT_STEPS_PER_RUN).first;
           try {
-            await runBatch([next], first, await prefillFeeds(next));
+            if (group.length > 0) await runPrompts(group);
           } catch (err) {
-            next.deliver([], true, err);
+            group.forEach((m) => m.deliver([], true, err));
           }
         } else {
           lastWasWave = false;
@@ -254,28 +254,6 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     }
   }
 
-  async function prefillFeeds(m: Member): Promise<Feeds> {
-    const { lm } = model;
-    const prompt = await embedPrompt(model, m.request, m.rows);
-    const seen = new Uint8Array(lm.vocab);
-    seen[TOKENS.startSpeech] = 1;
-    const feeds: Feeds = {
-      inputs_embeds: floatTensor(prompt.data, [m.rows, prompt.length, lm.hidden], layout.embedsType),
-      attention_mask: onesInt64Tensor([m.rows, prompt.length]),
-      seen_tokens: makeTensor('bool', seen, [1, lm.vocab]),
-    };
-    if (layout.lmPositionIds)
-      feeds.position_ids = int64Tensor(
-        Array.from({ length: m.rows * prompt.length }, (_, i) => i % prompt.length),
-        [m.rows, prompt.length],
-      );
-    if (layout.embedPositionIds) feeds.embed_positions = int64Tensor(Array(m.rows).fill(1), [m.rows]);
-    for (let layer = 0; layer < layout.layers; layer++) {
-      for (const kind of ['key', 'value']) feeds[`past_key_values.${layer}.${kind}`] = emptyCacheTensor(layout.cacheType, m.rows, lm.kvHeads, lm.headDim);
-    }
-    return feeds;
-  }
-
   return {
     get active() {
       return running();
@@ -285,6 +263,11 @@ export function createFusedBatcher(model: ChatterboxModel, fused: FusedDecoder, 
     },
     capacity: () => capacity.snapshot(),
     watchCapacity: (listener) => capacity.watch(listener),
+    profile: (what) => {
+      const snapshot = profile.snapshot();
+      if (what?.reset) profile.reset();
+      return snapshot;
+    },
     async *generate(request, signal) {
       const { temperature, minP } = request.sampler;
       const rows = rowsOf(model, request);

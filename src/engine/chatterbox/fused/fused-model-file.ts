@@ -11,7 +11,7 @@ import { buildFusedDecodeModel, type FusedLayout } from './decode-graph.js';
 import { readModelFile, writeModelFile } from './onnx-proto-io.js';
 
 /** Bumped whenever the fused graph's structure changes, so cached files are rebuilt. */
-export const FUSED_GRAPH_VERSION = 2;
+export const FUSED_GRAPH_VERSION = 3;
 
 /** What to wrap and where to keep the result. */
 export interface FusedModelSource {

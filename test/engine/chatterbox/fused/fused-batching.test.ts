@@ -30,17 +30,27 @@ async function collect(
   return tokens;
 }
 
-/** Records the number of requests in every run of the fused session until stop(). */
-function recordBatchSizes(tiny: TinyChatterbox, fail?: (feeds: Record<string, ort.Tensor>) => boolean): { sizes: number[]; stop: () => void } {
+/**
+ * Records the number of requests in every run of the fused session until stop(), and which runs began with prompts;
+ * `onRun` sees every run's feeds first.
+ */
+function recordBatchSizes(
+  tiny: TinyChatterbox,
+  fail?: (feeds: Record<string, ort.Tensor>) => boolean,
+  onRun?: (feeds: Record<string, ort.Tensor>) => void,
+): { sizes: number[]; promptRuns: boolean[]; stop: () => void } {
   const session = tiny.model.fused!.session;
   const run = session.run;
   const sizes: number[] = [];
+  const promptRuns: boolean[] = [];
   session.run = ((feeds: Record<string, ort.Tensor>, ...rest: unknown[]) => {
     sizes.push(feeds.row_steps!.dims[0]!);
+    promptRuns.push(feeds.inputs_embeds!.dims[1]! > 1);
+    onRun?.(feeds);
     if (fail?.(feeds)) return Promise.reject(new Error('injected failure'));
     return (run as (...args: unknown[]) => Promise<unknown>).call(session, feeds, ...rest);
   }) as typeof run;
-  return { sizes, stop: () => (session.run = run) };
+  return { sizes, promptRuns, stop: () => (session.run = run) };
 }
 
 const REQUESTS: Array<{ text: string; params: SynthesisParams & { seed: number }; englishOnly?: boolean }> = [
@@ -97,12 +107,49 @@ for (const options of MODELS) {
       assert.ok(Math.max(...recorder.sizes) === cases.length, `the requests never shared a run: ${recorder.sizes.join(',')}`);
     });
 
-    it('a burst of requests each gets its prefill and first chunk before any of them runs on: first audio waits for prefills only', async () => {
+    it('prompts of different lengths arriving together run as one batch, then decode on together, each row with its tokens alone', async () => {
       const recorder = recordBatchSizes(fused);
       const together = await Promise.all(requestsFor(fused).map((request) => collect(fused, request))).finally(recorder.stop);
       assert.deepEqual(together, alone);
       const n = cases.length;
-      assert.deepEqual(recorder.sizes.slice(0, n + 1), [...Array<number>(n).fill(1), n], `runs: ${recorder.sizes.join(',')}`);
+      assert.deepEqual(recorder.sizes.slice(0, 2), [n, n], `runs: ${recorder.sizes.join(',')}`);
+      assert.deepEqual(recorder.promptRuns.slice(0, 2), [true, false], 'the first run holds every prompt, the second decodes only');
+    });
+
+    it('a request cancelled while its prompt runs in a batch leaves; the others keep their tokens', async () => {
+      const requests = requestsFor(fused);
+      const cancel = new AbortController();
+      let promptRunSize = 0;
+      // Cancelled from inside the prompt run, so its row was prefilled with the others and must be dropped after.
+      const recorder = recordBatchSizes(fused, undefined, (feeds) => {
+        if (feeds.inputs_embeds!.dims[1]! > 1 && !cancel.signal.aborted) {
+          promptRunSize = feeds.row_steps!.dims[0]!;
+          cancel.abort();
+        }
+      });
+      const outcomes = await Promise.all(requests.map((request, i) => collect(fused, request, i === 1 ? cancel : undefined))).finally(recorder.stop);
+      assert.equal(promptRunSize, cases.length, 'the cancelled request shared the prompt run');
+      assert.deepEqual(outcomes[1], [], 'a request cancelled before its first tokens were handed out gets none');
+      assert.deepEqual(
+        outcomes.filter((_, i) => i !== 1),
+        alone.filter((_, i) => i !== 1),
+      );
+      assert.ok(
+        recorder.sizes.slice(1).every((size) => size < cases.length),
+        `the cancelled request ran on: ${recorder.sizes.join(',')}`,
+      );
+    });
+
+    it('a request cancelled before its wave runs is left out of the prompt run', async () => {
+      const requests = requestsFor(fused);
+      const cancel = new AbortController();
+      const recorder = recordBatchSizes(fused);
+      const pending = requests.map((request, i) => collect(fused, request, i === 0 ? cancel : undefined));
+      cancel.abort();
+      const outcomes = await Promise.all(pending).finally(recorder.stop);
+      assert.deepEqual(outcomes[0], []);
+      assert.deepEqual(outcomes.slice(1), alone.slice(1));
+      assert.equal(recorder.sizes[0], cases.length - 1, `runs: ${recorder.sizes.join(',')}`);
     });
 
     it('lets requests join, leave and cancel mid-batch without changing the others’ tokens', async () => {
@@ -127,24 +174,32 @@ for (const options of MODELS) {
       assert.ok(Math.max(...recorder.sizes) >= 3, `no run held three requests: ${recorder.sizes.join(',')}`);
     });
 
-    it('a request whose run fails gets ENGINE_FAILED; the others finish with their own tokens', async () => {
-      const requests = requestsFor(fused);
-      const poisoned = { ...requests[0]!, maxNewTokens: 1000, seed: 999, sampler: { ...requests[0]!.sampler, topK: 7 } };
-      // Its prefill passes; every decode run holding it fails, shared or alone.
-      const recorder = recordBatchSizes(fused, (feeds) => feeds.inputs_embeds!.dims[1] === 1 && Array.from(feeds.top_k!.data as BigInt64Array).includes(7n));
-      const outcomes = await Promise.allSettled([collect(fused, poisoned), ...requests.slice(1).map((request) => collect(fused, request))]).finally(
-        recorder.stop,
-      );
-      const [bad, ...good] = outcomes;
-      assert.equal(bad!.status, 'rejected');
-      assert.ok((bad as PromiseRejectedResult).reason instanceof TtsError);
-      assert.equal(((bad as PromiseRejectedResult).reason as TtsError).code, 'ENGINE_FAILED');
-      assert.deepEqual(
-        good.map((o) => (o.status === 'fulfilled' ? o.value : o.reason)),
-        alone.slice(1),
-      );
-      assert.ok(Math.max(...recorder.sizes) > 1, `the failing request never shared a run: ${recorder.sizes.join(',')}`);
-    });
+    for (const [what, prompt] of [
+      ['decode', false],
+      ['prompt', true],
+    ] as const) {
+      it(`a request whose ${what} run fails gets ENGINE_FAILED; the others finish with their own tokens`, async () => {
+        const requests = requestsFor(fused);
+        const poisoned = { ...requests[0]!, maxNewTokens: 1000, seed: 999, sampler: { ...requests[0]!.sampler, topK: 7 } };
+        // Every run of that kind holding it fails, shared or alone.
+        const recorder = recordBatchSizes(
+          fused,
+          (feeds) => feeds.inputs_embeds!.dims[1]! > 1 === prompt && Array.from(feeds.top_k!.data as BigInt64Array).includes(7n),
+        );
+        const outcomes = await Promise.allSettled([collect(fused, poisoned), ...requests.slice(1).map((request) => collect(fused, request))]).finally(
+          recorder.stop,
+        );
+        const [bad, ...good] = outcomes;
+        assert.equal(bad!.status, 'rejected');
+        assert.ok((bad as PromiseRejectedResult).reason instanceof TtsError);
+        assert.equal(((bad as PromiseRejectedResult).reason as TtsError).code, 'ENGINE_FAILED');
+        assert.deepEqual(
+          good.map((o) => (o.status === 'fulfilled' ? o.value : o.reason)),
+          alone.slice(1),
+        );
+        assert.ok(Math.max(...recorder.sizes) > 1, `the failing request never shared a run: ${recorder.sizes.join(',')}`);
+      });
+    }
   });
 }
 

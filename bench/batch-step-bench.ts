@@ -1,0 +1,97 @@
+import { resolve } from 'node:path';
+import ort from 'onnxruntime-node';
+import { loadChatterboxModel, type ChatterboxModel } from '../src/engine/chatterbox/chatterbox-model.js';
+import type { Feeds } from '../src/engine/onnx/tensors.js';
+import { ensureBenchModel } from './models.js';
+import { printTable } from './stats.js';
+
+// `npm run bench -- batch-step`: what one decode step costs at 1, 4 and 8 rows, in the plain language-model session
+// (step loop) and in the fused graph, with the same context length: the ceiling that batching can reach on this
+// machine, whatever the scheduling. CPU time (all threads) is printed beside wall time, since a shared machine
+// moves the latter far more. BENCH_CONTEXT sets the context length (default 120).
+
+const CONTEXT = Number(process.env.BENCH_CONTEXT ?? 120);
+const ROWS = [1, 4, 8];
+const FUSED_STEPS = 5;
+const REPEATS = 3;
+
+const int64 = (values: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(values, BigInt), dims);
+const filled = (type: 'float32' | 'float64', length: number, dims: number[], value: number) =>
+  type === 'float32' ? new ort.Tensor(type, new Float32Array(length).fill(value), dims) : new ort.Tensor(type, new Float64Array(length).fill(value), dims);
+
+/** A decode step's feeds with `rows` rows over a cache of CONTEXT positions. */
+function stepFeeds(model: ChatterboxModel, rows: number): Feeds {
+  const { hidden, kvHeads, headDim } = model.lm;
+  const feeds: Feeds = {
+    inputs_embeds: filled('float32', rows * hidden, [rows, 1, hidden], 0.01),
+    attention_mask: int64(Array<number>(rows * (CONTEXT + 1)).fill(1), [rows, CONTEXT + 1]),
+  };
+  const names = (model.fused?.session ?? model.sessions.language_model!).inputNames.filter((name) => name.startsWith('past_key_values.'));
+  for (const name of names) feeds[name] = filled('float32', rows * kvHeads * CONTEXT * headDim, [rows, kvHeads, CONTEXT, headDim], 0.01);
+  return feeds;
+}
+
+/** The fused graph's per-request inputs: English defaults without CFG, FUSED_STEPS steps each. */
+function fusedFeeds(model: ChatterboxModel, rows: number): Feeds {
+  const ids = Array.from({ length: rows }, (_, i) => i);
+  return {
+    ...stepFeeds(model, rows),
+    embed_positions: int64(Array<number>(rows).fill(CONTEXT), [rows]),
+    exaggeration: filled('float32', rows, [rows], 0.5),
+    seen_tokens: new ort.Tensor('bool', new Uint8Array(rows * model.lm.vocab), [rows, model.lm.vocab]),
+    row_requests: int64(ids, [rows]),
+    prompt_last: int64(Array<number>(rows).fill(0), [rows]),
+    cond_rows: int64(ids, [rows]),
+    uncond_rows: int64(ids, [rows]),
+    cfg_weight: filled('float32', rows, [rows], 0),
+    repetition_penalty: filled('float32', rows, [rows], 1.2),
+    inv_temperature: filled('float64', rows, [rows], 1 / 0.8),
+    min_p_offset: filled('float64', rows, [rows], 0.8 * Math.log(0.05)),
+    top_k: int64(Array<number>(rows).fill(0), [rows]),
+    top_p: filled('float64', rows, [rows], 1),
+    uniforms: filled('float64', rows * FUSED_STEPS, [rows, FUSED_STEPS], 0.5),
+    row_steps: int64(Array<number>(rows).fill(FUSED_STEPS), [rows]),
+  };
+}
+
+/** Median wall and CPU milliseconds per step of `steps`-step runs. */
+async function timeRuns(session: ort.InferenceSession, feeds: Feeds, steps: number): Promise<{ wallMs: number; cpuMs: number }> {
+  await session.run(feeds);
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const cpuStart = process.cpuUsage();
+    const start = performance.now();
+    await session.run(feeds);
+    wall.push((performance.now() - start) / steps);
+    const used = process.cpuUsage(cpuStart);
+    cpu.push((used.user + used.system) / 1000 / steps);
+  }
+  const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+  return { wallMs: median(wall), cpuMs: median(cpu) };
+}
+
+/** Decode step cost by rows, step session and fused graph, full-size English model on CPU. */
+export async function benchBatchStep(): Promise<void> {
+  const dir = await ensureBenchModel('full', 'fp32');
+  const rows: Array<Array<string | number>> = [];
+  for (const decode of ['step', 'fused'] as const) {
+    const model = await loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode, fusedCacheDir: resolve('.cache', 'fused') });
+    try {
+      const session = model.fused?.session ?? model.sessions.language_model!;
+      let single: { wallMs: number; cpuMs: number } | undefined;
+      for (const n of ROWS) {
+        const cost = await timeRuns(session, decode === 'fused' ? fusedFeeds(model, n) : stepFeeds(model, n), decode === 'fused' ? FUSED_STEPS : 1);
+        single ??= cost;
+        rows.push([decode, n, cost.wallMs, cost.wallMs / single.wallMs, cost.cpuMs, cost.cpuMs / single.cpuMs, (n * single.cpuMs) / cost.cpuMs]);
+      }
+    } finally {
+      await model.release();
+    }
+  }
+  printTable(
+    `One decode step by rows, ${CONTEXT} tokens of context, full-size English LM fp32, CPU (fused: ${FUSED_STEPS} steps per run; median of ${REPEATS})`,
+    ['loop', 'rows', 'wall ms/step', 'vs 1 row', 'CPU ms/step', 'vs 1 row (CPU)', 'most tokens/s vs 1 request (CPU)'],
+    rows,
+  );
+}
