@@ -12,10 +12,14 @@ import { socketBufferBytes } from '../helpers/socket-buffers.js';
 /** uWS closes an HTTP socket that has had no writable event for 10 s (not configurable); a reader must pause longer. */
 const UWS_HTTP_TIMEOUT_MS = 10_000;
 
-/** kal16 at half speed in f32le: the most bytes per CPU second, with twice the kernel's socket buffers of audio. */
+/**
+ * kal16 at half speed in f32le: the most bytes per CPU second. Twice the kernel's socket buffers of audio for each of
+ * the two hops through the balancer: with the bare two, the relayed answer sometimes fitted in the buffers of its two
+ * sockets and finished without ever waiting for its reader.
+ */
 function slowBody(): string {
   const bytesPerSentence = 4.5 * 16000 * 4;
-  const sentences = Math.min(90, Math.ceil((2 * socketBufferBytes()) / bytesPerSentence));
+  const sentences = Math.min(150, Math.ceil((4 * socketBufferBytes()) / bytesPerSentence));
   return JSON.stringify({ text: longText(sentences), voice: 'kal16', params: { speed: 0.5 }, format: 'f32le' });
 }
 
