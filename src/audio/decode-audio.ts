@@ -1,5 +1,5 @@
 import { flacTotalSamples, inspectContainer, type AudioContainer } from './audio-container.js';
-import { decodeWav } from './wav.js';
+import { decodeWav, type DecodedWav } from './wav.js';
 
 /** Decoded audio mixed down to mono: samples in [-1, 1] at `sampleRateHz`. */
 export interface DecodedAudio {
@@ -79,12 +79,14 @@ export async function decodeAudio(bytes: Uint8Array): Promise<DecodedAudio> {
   if (!verdict.ok) throw new AudioDecodeError(verdict.reason);
   const { container } = verdict;
   if (container === 'wav') {
+    let wav: DecodedWav;
     try {
-      const wav = decodeWav(bytes);
-      return { container, sampleRateHz: wav.sampleRateHz, samples: wav.samples };
+      wav = decodeWav(bytes);
     } catch (err) {
       throw new AudioDecodeError((err as Error).message);
     }
+    if (wav.samples.length === 0) throw new AudioDecodeError('WAV: no audio in the file');
+    return { container, sampleRateHz: wav.sampleRateHz, samples: wav.samples };
   }
   let decoded: LibraryDecoded;
   try {

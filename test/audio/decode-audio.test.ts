@@ -37,13 +37,14 @@ describe('decodeAudio', () => {
     });
   }
 
-  it('refuses empty input, text, and a WAV whose header claims more data than it holds', async () => {
+  it('refuses empty input, text, a WAV whose header claims more data than it holds, and a WAV with no samples', async () => {
     await rejectsWith(new Uint8Array(0), /empty/);
     await rejectsWith(new TextEncoder().encode('hello, this is not audio at all'), /not WAV, MP3, FLAC or Ogg/);
     const lying = wav.slice();
     new DataView(lying.buffer).setUint32(40, wav.length * 2, true);
     await rejectsWith(lying, /data chunk claims more bytes/);
     await rejectsWith(wav.subarray(0, wav.length - 1000), /RIFF header claims more bytes/);
+    await rejectsWith(encodeWav({ sampleRateHz: 16_000, channels: [new Float32Array(0)], encoding: 'pcm16' }), /no audio/);
   });
 
   it('refuses an Ogg stream of another codec and an MP3 header followed by junk', async () => {
