@@ -3,12 +3,14 @@ import ort from 'onnxruntime-node';
 import { loadChatterboxModel, type ChatterboxModel } from '../src/engine/chatterbox/chatterbox-model.js';
 import type { Feeds } from '../src/engine/onnx/tensors.js';
 import { ensureBenchModel } from './models.js';
+import { kernelMsByOperator, largestOperators } from './operator-profile.js';
 import { printTable } from './stats.js';
 
 // `npm run bench -- batch-step`: what one decode step costs at 1, 4 and 8 rows, in the plain language-model session
 // (step loop) and in the fused graph, with the same context length: the ceiling that batching can reach on this
 // machine, whatever the scheduling. CPU time (all threads) is printed beside wall time, since a shared machine
-// moves the latter far more. BENCH_CONTEXT sets the context length (default 120).
+// moves the latter far more. BENCH_CONTEXT sets the context length (default 120). A second table splits each step's
+// kernel time by operator, which shows what grows with the rows.
 
 const CONTEXT = Number(process.env.BENCH_CONTEXT ?? 120);
 const ROWS = [1, 4, 8];
@@ -75,23 +77,38 @@ async function timeRuns(session: ort.InferenceSession, feeds: Feeds, steps: numb
 export async function benchBatchStep(): Promise<void> {
   const dir = await ensureBenchModel('full', 'fp32');
   const rows: Array<Array<string | number>> = [];
+  const operatorRows: Array<Array<string | number>> = [];
   for (const decode of ['step', 'fused'] as const) {
     const model = await loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode, fusedCacheDir: resolve('.cache', 'fused') });
+    const steps = decode === 'fused' ? FUSED_STEPS : 1;
+    const feedSets = ROWS.map((n) => (decode === 'fused' ? fusedFeeds(model, n) : stepFeeds(model, n)));
+    const graphPath = model.fused?.path ?? model.files.graphs.language_model!.path;
     try {
       const session = model.fused?.session ?? model.sessions.language_model!;
       let single: { wallMs: number; cpuMs: number } | undefined;
-      for (const n of ROWS) {
-        const cost = await timeRuns(session, decode === 'fused' ? fusedFeeds(model, n) : stepFeeds(model, n), decode === 'fused' ? FUSED_STEPS : 1);
+      for (const [i, n] of ROWS.entries()) {
+        const cost = await timeRuns(session, feedSets[i]!, steps);
         single ??= cost;
         rows.push([decode, n, cost.wallMs, cost.wallMs / single.wallMs, cost.cpuMs, cost.cpuMs / single.cpuMs, (n * single.cpuMs) / cost.cpuMs]);
       }
     } finally {
       await model.release();
     }
+    const profiles = await kernelMsByOperator(graphPath, feedSets, REPEATS);
+    for (const [i, n] of ROWS.entries()) {
+      const kernelMs = [...profiles[i]!.values()].reduce((a, b) => a + b, 0) / steps;
+      operatorRows.push([decode, n, kernelMs, largestOperators(profiles[i]!, 3)]);
+    }
   }
+  const setting = `${CONTEXT} tokens of context, full-size English LM fp32, CPU`;
   printTable(
-    `One decode step by rows, ${CONTEXT} tokens of context, full-size English LM fp32, CPU (fused: ${FUSED_STEPS} steps per run; median of ${REPEATS})`,
+    `One decode step by rows, ${setting} (fused: ${FUSED_STEPS} steps per run; median of ${REPEATS})`,
     ['loop', 'rows', 'wall ms/step', 'vs 1 row', 'CPU ms/step', 'vs 1 row (CPU)', 'most tokens/s vs 1 request (CPU)'],
     rows,
+  );
+  printTable(
+    `Where a decode step's kernel time goes, by operator (onnxruntime's profiler), ${setting}`,
+    ['loop', 'rows', 'kernel ms/step', 'largest operators'],
+    operatorRows,
   );
 }
