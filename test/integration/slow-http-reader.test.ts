@@ -57,8 +57,8 @@ async function balancerOver(t: TestContext, port: number): Promise<string> {
   return `http://127.0.0.1:${lb.port}`;
 }
 
-async function pausedRequests(httpUrl: string): Promise<number> {
-  return (JSON.parse((await httpRequest(`${httpUrl}/health`)).body.toString()) as { pausedRequests: number }).pausedRequests;
+async function workerHealth(httpUrl: string): Promise<{ pausedRequests: number }> {
+  return JSON.parse((await httpRequest(`${httpUrl}/health`)).body.toString()) as { pausedRequests: number };
 }
 
 describe('slow HTTP readers', () => {
@@ -74,8 +74,9 @@ describe('slow HTTP readers', () => {
     await pollUntil(
       'both requests to wait for their readers',
       async () => {
-        health = JSON.parse((await httpRequest(`${w.httpUrl}/health`)).body.toString());
-        return (health as { pausedRequests: number }).pausedRequests === 2;
+        const latest = await workerHealth(w.httpUrl);
+        health = latest;
+        return latest.pausedRequests === 2;
       },
       { timeoutMs: 90_000, intervalMs: 100, describe: () => health },
     );
@@ -96,6 +97,6 @@ describe('slow HTTP readers', () => {
       intervalMs: 100,
     });
     await assert.rejects(readToEnd(res), /response cut|aborted|ECONNRESET/, 'the body reads as incomplete');
-    assert.equal(await pausedRequests(w.httpUrl), 0);
+    assert.equal((await workerHealth(w.httpUrl)).pausedRequests, 0);
   });
 });
