@@ -3,14 +3,14 @@ import ort from 'onnxruntime-node';
 import { loadChatterboxModel, type ChatterboxModel } from '../src/engine/chatterbox/chatterbox-model.js';
 import type { Feeds } from '../src/engine/onnx/tensors.js';
 import { ensureBenchModel } from './models.js';
-import { kernelMsByOperator, largestOperators } from './operator-profile.js';
+import { kernelMsByOperator, largestOperators, type ProfiledRun } from './operator-profile.js';
 import { printTable } from './stats.js';
 
 // `npm run bench -- batch-step`: what one decode step costs at 1, 4 and 8 rows, in the plain language-model session
 // (step loop) and in the fused graph, with the same context length: the ceiling that batching can reach on this
 // machine, whatever the scheduling. CPU time (all threads) is printed beside wall time, since a shared machine
 // moves the latter far more. BENCH_CONTEXT sets the context length (default 120). A second table splits each step's
-// kernel time by operator, which shows what grows with the rows.
+// kernel time by operator, which shows what grows with the rows, beside the same step with its cache written in place.
 
 const CONTEXT = Number(process.env.BENCH_CONTEXT ?? 120);
 const ROWS = [1, 4, 8];
@@ -31,6 +31,23 @@ function stepFeeds(model: ChatterboxModel, rows: number): Feeds {
   const names = (model.fused?.session ?? model.sessions.language_model!).inputNames.filter((name) => name.startsWith('past_key_values.'));
   for (const name of names) feeds[name] = filled('float32', rows * kvHeads * CONTEXT * headDim, [rows, kvHeads, CONTEXT, headDim], 0.01);
   return feeds;
+}
+
+/**
+ * A step whose `present.*` outputs are preallocated in the very buffers its `past_key_values.*` come in, with room for
+ * the new position: onnxruntime's CPU attention then writes the new entries in place instead of copying the cache.
+ * The binding still copies each output back into a new JS buffer afterwards, so only the kernel time tells.
+ */
+function inPlaceStep(model: ChatterboxModel, rows: number): ProfiledRun {
+  const { kvHeads, headDim } = model.lm;
+  const feeds = stepFeeds(model, rows);
+  const fetches: Record<string, ort.Tensor | null> = { logits: null };
+  for (const name of Object.keys(feeds).filter((n) => n.startsWith('past_key_values.'))) {
+    const cache = filled('float32', rows * kvHeads * (CONTEXT + 1) * headDim, [rows, kvHeads, CONTEXT + 1, headDim], 0.01);
+    feeds[name] = cache;
+    fetches[name.replace('past_key_values.', 'present.')] = cache;
+  }
+  return { feeds, fetches };
 }
 
 /** The fused graph's per-request inputs: English defaults without CFG, FUSED_STEPS steps each. */
@@ -82,6 +99,7 @@ export async function benchBatchStep(): Promise<void> {
     const model = await loadChatterboxModel(dir, { dtype: 'fp32', device: 'cpu', gpu: 0, decode, fusedCacheDir: resolve('.cache', 'fused') });
     const steps = decode === 'fused' ? FUSED_STEPS : 1;
     const feedSets = ROWS.map((n) => (decode === 'fused' ? fusedFeeds(model, n) : stepFeeds(model, n)));
+    const inPlaceSets = decode === 'step' ? ROWS.map((n) => inPlaceStep(model, n)) : [];
     const graphPath = model.fused?.path ?? model.files.graphs.language_model!.path;
     try {
       const session = model.fused?.session ?? model.sessions.language_model!;
@@ -94,10 +112,10 @@ export async function benchBatchStep(): Promise<void> {
     } finally {
       await model.release();
     }
-    const profiles = await kernelMsByOperator(graphPath, feedSets, REPEATS);
-    for (const [i, n] of ROWS.entries()) {
-      const kernelMs = [...profiles[i]!.values()].reduce((a, b) => a + b, 0) / steps;
-      operatorRows.push([decode, n, kernelMs, largestOperators(profiles[i]!, 3)]);
+    const profiles = await kernelMsByOperator(graphPath, [...feedSets.map((feeds) => ({ feeds })), ...inPlaceSets], REPEATS);
+    for (const [i, profile] of profiles.entries()) {
+      const kernelMs = [...profile.values()].reduce((a, b) => a + b, 0) / steps;
+      operatorRows.push([i < ROWS.length ? decode : 'step, cache in place', ROWS[i % ROWS.length]!, kernelMs, largestOperators(profile, 3)]);
     }
   }
   const setting = `${CONTEXT} tokens of context, full-size English LM fp32, CPU`;

@@ -17,16 +17,22 @@ interface ProfileEvent {
   args?: { op_name?: string };
 }
 
+/** One profiled run's inputs, and optionally its preallocated outputs (null: let onnxruntime allocate that output). */
+export interface ProfiledRun {
+  feeds: Feeds;
+  fetches?: Record<string, ort.Tensor | null>;
+}
+
 /** Kernel milliseconds per run by operator type, one map per feed set, on a CPU session of the graph at `path`. */
-export async function kernelMsByOperator(path: string, feedSets: Feeds[], runs: number): Promise<Array<Map<string, number>>> {
+export async function kernelMsByOperator(path: string, feedSets: ProfiledRun[], runs: number): Promise<Array<Map<string, number>>> {
   const dir = mkdtempSync(join(tmpdir(), 'chatterbox-profile-'));
   try {
     const session = await ort.InferenceSession.create(path, { ...sessionOptionsFor(['cpu']), enableProfiling: true, profileFilePrefix: join(dir, 'run') });
     const measured: boolean[] = [];
     try {
-      for (const feeds of feedSets) {
+      for (const { feeds, fetches } of feedSets) {
         for (let i = 0; i <= runs; i++) {
-          await session.run(feeds);
+          await (fetches ? session.run(feeds, fetches) : session.run(feeds));
           measured.push(i > 0);
         }
       }
