@@ -70,13 +70,12 @@ describe('slow HTTP readers', () => {
     const direct = await postPaused(t, w.httpUrl, body);
     const relayed = await postPaused(t, lbUrl, body);
     // Both requests filled every buffer on their way and wait for their reader.
-    let health: unknown;
+    let health: { pausedRequests: number } | undefined;
     await pollUntil(
       'both requests to wait for their readers',
       async () => {
-        const latest = await workerHealth(w.httpUrl);
-        health = latest;
-        return latest.pausedRequests === 2;
+        health = await workerHealth(w.httpUrl);
+        return health.pausedRequests === 2;
       },
       { timeoutMs: 90_000, intervalMs: 100, describe: () => health },
     );
