@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { Packr } from 'msgpackr';
 import WebSocket from 'ws';
 import { decodeServerMessage } from '../../src/protocol/codec.js';
@@ -159,4 +160,24 @@ export class RawStream {
 /** A request's audio in brief: its seqs in arrival order and the total samples. */
 export function summarize(result: RequestResult): { seqs: number[]; samples: number } {
   return { seqs: result.audio.map((a) => a.seq), samples: result.audio.reduce((n, a) => n + a.samples, 0) };
+}
+
+/** A request's audio payloads, joined in arrival order. */
+export function pcmOf(result: RequestResult): Buffer {
+  return Buffer.concat(result.audio.map((a) => a.pcm));
+}
+
+/** The request's `done`, after checking it ended so, its seqs run 0, 1, 2, … and `done` counts its chunks and samples. */
+export function assertCompleted(result: RequestResult): DoneMessage {
+  assert.equal(result.end.type, 'done', result.end.type === 'error' ? `${result.end.code}: ${result.end.message}` : '');
+  const done = result.end as DoneMessage;
+  const { seqs, samples } = summarize(result);
+  assert.deepEqual(
+    seqs,
+    seqs.map((_, i) => i),
+    'seq runs 0, 1, 2, … with no gap or repeat',
+  );
+  assert.equal(done.chunks, result.audio.length);
+  assert.equal(done.samples, samples);
+  return done;
 }

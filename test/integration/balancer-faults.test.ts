@@ -12,7 +12,7 @@ import { longText } from '../helpers/audio.js';
 import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
 import { packEntries } from '../helpers/msgpack-map.js';
 import { pollUntil } from '../helpers/poll.js';
-import { RawStream, summarize, withTimeout, type RequestResult } from '../helpers/raw-stream.js';
+import { RawStream, assertCompleted, summarize, withTimeout } from '../helpers/raw-stream.js';
 import { startTcpRelay } from '../helpers/tcp-relay.js';
 import { spawnWorkerProcessFor, startBalancerFor } from '../helpers/per-test.js';
 
@@ -47,16 +47,6 @@ async function open(t: TestContext, balancer: BalancerServer): Promise<RawStream
 
 async function workerSessions(worker: Worker): Promise<number> {
   return jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${worker.port}/health`)).sessions;
-}
-
-function assertComplete(result: RequestResult): void {
-  assert.equal(result.end.type, 'done', result.end.type === 'error' ? `${result.end.code}: ${result.end.message}` : '');
-  const { seqs } = summarize(result);
-  assert.deepEqual(
-    seqs,
-    seqs.map((_, i) => i),
-    'seq runs 0, 1, 2, … with no gap or repeat',
-  );
 }
 
 /** Sends raw bytes over a fresh TCP connection and resolves with the HTTP status line's code. */
@@ -117,7 +107,7 @@ describe('balancer faults (issue 11)', () => {
     assert.equal((cut.end as ErrorMessage).retryable, true);
 
     // The only worker is healthy: the session goes on with it at once (health polls are a minute apart here).
-    assertComplete(await stream.speak('after', SENTENCE));
+    assertCompleted(await stream.speak('after', SENTENCE));
     const s = await stats(balancer);
     assert.equal(s.backends[0]!.state, 'up');
     assert.equal(s.totals.noBackend, 0);
@@ -152,7 +142,7 @@ describe('balancer faults (issue 11)', () => {
     assert.equal(victim.child.signalCode, null, 'still stopped, not dead');
 
     stream.onFrame = undefined;
-    assertComplete(await stream.speak('next', SENTENCE));
+    assertCompleted(await stream.speak('next', SENTENCE));
     assert.equal((await stats(balancer)).backends[workers.indexOf(victim)]!.sessions, 0, 'the session left the stopped worker');
   });
 
@@ -167,7 +157,7 @@ describe('balancer faults (issue 11)', () => {
     const victim = await pinnedWorker(balancer, workers);
     victim.child.kill('SIGSTOP');
     const result = await stream.speak('replayed', SENTENCE);
-    assertComplete(result);
+    assertCompleted(result);
     assert.deepEqual(
       stream.frames.filter((f) => f.type === 'error'),
       [],
@@ -259,7 +249,7 @@ describe('balancer faults (issue 11)', () => {
       await pollUntil('the idle link to be released', async () => (await workerSessions(worker)) === 0);
     }
     for (const [i, stream] of streams.entries()) {
-      assertComplete(await stream.speak(`s${i}`, SENTENCE));
+      assertCompleted(await stream.speak(`s${i}`, SENTENCE));
       await pollUntil('the idle link to be released', async () => (await workerSessions(worker)) === 0);
     }
     assert.equal((await stats(balancer)).sessions, 4);
@@ -296,6 +286,6 @@ describe('balancer faults (issue 11)', () => {
     assert.equal((result.end as ErrorMessage).code, 'BAD_FRAME');
     assert.equal((result.end as ErrorMessage).retryable, false);
     assert.deepEqual(result.audio, [], 'nothing was synthesized');
-    assertComplete(await stream.speak('fine', SENTENCE));
+    assertCompleted(await stream.speak('fine', SENTENCE));
   });
 });

@@ -4,9 +4,9 @@ import { describe, it, type TestContext } from 'node:test';
 import type { BalancerServer } from '../../src/balancer/balancer-server.js';
 import type { LbStats } from '../../src/balancer/lb-stats.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { AudioMessage, ErrorMessage } from '../../src/protocol/messages.js';
+import type { ErrorMessage } from '../../src/protocol/messages.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
-import { RawStream, summarize, type RequestResult } from '../helpers/raw-stream.js';
+import { RawStream, assertCompleted, pcmOf } from '../helpers/raw-stream.js';
 import { spawnWorkerProcessFor, startBalancerFor } from '../helpers/per-test.js';
 
 // Streamed input through a real balancer to real worker processes: relayed and pinned like any frame, and replayed
@@ -34,19 +34,6 @@ function sendStreamed(stream: RawStream, id: string, text: string): void {
   stream.send({ type: 'end', id });
 }
 
-function pcmOf(result: RequestResult): Buffer {
-  return Buffer.concat(result.audio.map((a: AudioMessage) => a.pcm));
-}
-
-function assertComplete(result: RequestResult): void {
-  assert.equal(result.end.type, 'done', result.end.type === 'error' ? `${result.end.code}: ${result.end.message}` : '');
-  const { seqs } = summarize(result);
-  assert.deepEqual(
-    seqs,
-    seqs.map((_, i) => i),
-  );
-}
-
 describe('streamed input through the balancer', () => {
   it('is relayed to the session’s worker and spoken like the whole text', async (t) => {
     const worker = await startWorker(t);
@@ -54,7 +41,7 @@ describe('streamed input through the balancer', () => {
     const whole = await stream.speak('whole', REPLY);
     sendStreamed(stream, 'fed', REPLY);
     const fed = await stream.result('fed');
-    assertComplete(fed);
+    assertCompleted(fed);
     assert.ok(pcmOf(fed).equals(pcmOf(whole)));
   });
 
@@ -72,7 +59,7 @@ describe('streamed input through the balancer', () => {
     victim.child.kill('SIGSTOP');
     sendStreamed(stream, 'fed', REPLY);
     const fed = await stream.result('fed');
-    assertComplete(fed);
+    assertCompleted(fed);
     assert.ok(pcmOf(fed).equals(pcmOf(whole)), 'every word reached the next worker, once');
     assert.deepEqual(
       stream.frames.filter((f) => f.type === 'error'),

@@ -5,13 +5,13 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import type { BalancerServer } from '../../src/balancer/balancer-server.js';
 import type { LbStats } from '../../src/balancer/lb-stats.js';
 import { createLogger } from '../../src/logging/logger.js';
-import type { DoneMessage, ErrorMessage } from '../../src/protocol/messages.js';
+import type { ErrorMessage } from '../../src/protocol/messages.js';
 import type { WorkerHealth } from '../../src/server/health.js';
 import { longText, readWavHeader } from '../helpers/audio.js';
 import { startTestBalancer } from '../helpers/balancer.js';
 import { httpRequest, jsonOf, postJson } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
-import { RawStream, summarize, withTimeout, type RequestResult } from '../helpers/raw-stream.js';
+import { RawStream, assertCompleted, pcmOf, summarize, withTimeout } from '../helpers/raw-stream.js';
 import { spawnWorkerProcess } from '../helpers/worker.js';
 
 // Real worker processes (Flite) behind the balancer, which runs in this process, all on loopback ports.
@@ -140,22 +140,6 @@ async function connect(t: TestContext, url: string): Promise<RawStream> {
   return stream;
 }
 
-function assertComplete(result: RequestResult): DoneMessage {
-  assert.equal(result.end.type, 'done', result.end.type === 'error' ? `${result.end.code}: ${result.end.message}` : '');
-  const end = result.end as DoneMessage;
-  const { seqs, samples } = summarize(result);
-  assert.deepEqual(
-    seqs,
-    seqs.map((_, i) => i),
-    'seq runs 0, 1, 2, … with no gap or repeat',
-  );
-  assert.equal(end.chunks, result.audio.length);
-  assert.equal(end.samples, samples);
-  return end;
-}
-
-const pcmOf = (result: RequestResult) => Buffer.concat(result.audio.map((a) => a.pcm));
-
 /**
  * Starts request `id` and stops reading the socket at its first audio frame: the request stays in flight,
  * paused by backpressure, until the test resumes reading (`stream.ws.resume()`). `atFirstAudio` runs right then.
@@ -247,7 +231,7 @@ describe('balancer: spreading sessions', () => {
     assert.equal(s.sessions, 4);
     for (const worker of shared.workers) assert.equal((await workerHealth(worker)).sessions, 2, `sessions open on ${worker.url}`);
     const results = await Promise.all(streams.map((stream, i) => stream.speak(`s${i}`, SENTENCE)));
-    for (const result of results) assertComplete(result);
+    for (const result of results) assertCompleted(result);
     const later = await shared.stats();
     assert.deepEqual(
       later.backends.map((b, i) => b.requests - s.backends[i]!.requests),
@@ -287,14 +271,14 @@ describe('balancer: counting', () => {
       'one session on each worker',
     );
 
-    assertComplete(await s1.speak('a', SENTENCE));
+    assertCompleted(await s1.speak('a', SENTENCE));
     const badVoice = await s1.speak('b', SENTENCE, { voice: 'nobody' });
     assert.equal((badVoice.end as ErrorMessage).code, 'UNKNOWN_VOICE');
     s1.onFrame = (frame) => {
       if (frame.type === 'audio' && frame.id === 'c' && frame.seq === 0) s1.send({ type: 'cancel', id: 'c' });
     };
-    assert.equal(assertComplete(await s1.speak('c', longText(20))).cancelled, true);
-    assertComplete(await s2.speak('d', SENTENCE, HEAVY));
+    assert.equal(assertCompleted(await s1.speak('c', longText(20))).cancelled, true);
+    assertCompleted(await s2.speak('d', SENTENCE, HEAVY));
     const badParam = await s2.speak('e', SENTENCE, { params: { speed: 9 } });
     assert.equal((badParam.end as ErrorMessage).code, 'BAD_PARAM');
     assert.equal((await postJson(`${shared.http(fresh)}/v1/tts`, { text: SENTENCE })).status, 200);
@@ -343,7 +327,7 @@ describe('balancer: counting', () => {
     const stream = await connect(t, shared.url());
     const before = (await shared.stats()).totals.requests;
     stream.send({ id: 'late-type', text: SENTENCE, type: 'start' });
-    assertComplete(await stream.result('late-type'));
+    assertCompleted(await stream.result('late-type'));
     assert.equal((await shared.stats()).totals.requests, before + 1);
   });
 });
@@ -387,7 +371,7 @@ describe('balancer: flow control', () => {
 
     stream.send({ type: 'cancel', id: 'slow' });
     stream.ws.resume();
-    const end = assertComplete(await stream.result('slow'));
+    const end = assertCompleted(await stream.result('slow'));
     assert.equal(end.cancelled, true);
     await pollUntil('the balancer’s send buffers to empty', async () => (await shared.stats()).clientBufferedBytes === 0);
   });
@@ -415,7 +399,7 @@ describe('balancer: flow control', () => {
     assert.equal(idle, false, 'not idle while a request is still in flight');
 
     stream.ws.resume();
-    const end = assertComplete(await stream.result('last'));
+    const end = assertCompleted(await stream.result('last'));
     assert.equal(end.cancelled, false);
     await withTimeout(idlePromise, 5_000, 'whenIdle');
     await draining.close(1012);
@@ -451,7 +435,7 @@ describe('balancer: a worker killed before its first audio, then restarted', () 
     await victim.exited;
 
     const result = await stream.result('replayed');
-    assertComplete(result);
+    assertCompleted(result);
     assert.ok(pcmOf(result).equals(expected), 'the whole audio, exactly once');
     assert.deepEqual(
       stream.frames.filter((f) => f.type === 'error'),
@@ -466,7 +450,7 @@ describe('balancer: a worker killed before its first audio, then restarted', () 
     const metrics = (await httpRequest(`${fleet.http()}/metrics`)).body.toString();
     assert.equal(metricValue(metrics, 'chatterbox_lb_failovers_total'), 1);
     assert.equal(metricValue(metrics, 'chatterbox_lb_replayed_requests_total'), 1);
-    assertComplete(await stream.speak('later', SENTENCE));
+    assertCompleted(await stream.speak('later', SENTENCE));
   });
 
   it('the worker restarted on its port is back in rotation and takes the next session', async (t) => {
@@ -485,9 +469,9 @@ describe('balancer: a worker killed before its first audio, then restarted', () 
 
     const onRestarted = await connect(t, fleet.url());
     assert.equal(backendOf(await fleet.stats(), restarted).sessions, 1, 'the next session goes to the restarted worker (fewer sessions)');
-    assertComplete(await onRestarted.speak('back', SENTENCE));
+    assertCompleted(await onRestarted.speak('back', SENTENCE));
     assert.equal((await workerHealth(restarted)).sessions, 1);
-    assertComplete(await onSurvivor.speak('still', SENTENCE));
+    assertCompleted(await onSurvivor.speak('still', SENTENCE));
   });
 });
 
@@ -516,7 +500,7 @@ describe('balancer: failover', () => {
     assert.equal(stream.frames.filter((f) => (f.type === 'done' || f.type === 'error') && f.id === 'lost').length, 1, 'exactly one end');
     assert.equal(stream.ws.readyState, stream.ws.OPEN, 'the connection stays open');
 
-    assertComplete(await stream.speak('next', SENTENCE));
+    assertCompleted(await stream.speak('next', SENTENCE));
     const s = await fleet.stats();
     assert.equal(backendOf(s, survivor).requests, 1, 'the next request went to the other worker');
     assert.equal(backendOf(s, survivor).sessions, 1);
@@ -544,13 +528,13 @@ describe('balancer: failover', () => {
     assert.ok(isRunning(drainer), 'the worker waits for its running request');
 
     stream.ws.resume();
-    const end = assertComplete(await stream.result('running'));
+    const end = assertCompleted(await stream.result('running'));
     assert.equal(end.cancelled, false);
     assert.deepEqual(await withTimeout(drainer.exited, 10_000, 'the drained worker to exit'), { code: 0, signal: null });
 
     // The session outlives its worker: its next request goes to the other one.
-    assertComplete(await stream.speak('after', SENTENCE));
-    assertComplete(await newcomer.speak('newcomer', SENTENCE));
+    assertCompleted(await stream.speak('after', SENTENCE));
+    assertCompleted(await newcomer.speak('newcomer', SENTENCE));
     s = await fleet.stats();
     assert.equal(backendOf(s, other).sessions, 2);
     assert.equal(backendOf(s, drainer).sessions, 0);
@@ -576,14 +560,14 @@ describe('balancer: failover', () => {
       async () => jsonOf<WorkerHealth>(await httpRequest(`http://127.0.0.1:${drainer.port}/health`)).status === 'draining',
     );
     const moved = await mover.speak('moved', SENTENCE);
-    assertComplete(moved);
+    assertCompleted(moved);
     assert.equal(mover.frames.filter((f) => f.type === 'error').length, 0, 'the client never sees DRAINING');
     s = await fleet.stats();
     assert.equal(backendOf(s, other).requests, 1, 'the request ran on the other worker');
     assert.deepEqual(backendOf(s, drainer).errorsByCode, {}, 'the refusal was absorbed, not counted as lost');
 
     holder.ws.resume();
-    assertComplete(await holder.result('held'));
+    assertCompleted(await holder.result('held'));
   });
 
   it('regression: a worker that refuses a session because it is full is skipped, not marked down', async (t) => {
@@ -593,7 +577,7 @@ describe('balancer: failover', () => {
     const direct = await RawStream.open(`ws://127.0.0.1:${full.port}/v1/stream`);
     t.after(() => direct.close());
     const stream = await connect(t, fleet.url());
-    assertComplete(await stream.speak('served', SENTENCE));
+    assertCompleted(await stream.speak('served', SENTENCE));
     const s = await fleet.stats();
     assert.equal(backendOf(s, full).state, 'up', 'a busy worker is alive: its /health decides, not the refusal');
     assert.equal(backendOf(s, spare).sessions, 1, 'the session went to the worker with room');
@@ -644,7 +628,7 @@ describe('balancer: failover', () => {
     assert.equal(backendOf(s, worker).lastError, null);
     assert.equal(s.totals.failovers, 0);
     assert.equal(stream.ws.readyState, stream.ws.OPEN, 'the client keeps its connection');
-    assertComplete(await stream.speak('again', SENTENCE));
+    assertCompleted(await stream.speak('again', SENTENCE));
     assert.equal((await fleet.stats()).sessions, 1);
   });
 });

@@ -3,10 +3,9 @@
 // slot again and finishes with every sample, in order, as if its text had come at once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
-import type { DoneMessage } from '../../src/protocol/messages.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
 import { pollUntil } from '../helpers/poll.js';
-import { RawStream, summarize, type RequestResult } from '../helpers/raw-stream.js';
+import { RawStream, assertCompleted, pcmOf } from '../helpers/raw-stream.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
 const FIRST = 'The first sentence is here.';
@@ -35,17 +34,6 @@ async function health(): Promise<Health> {
   return jsonOf<Health>(await httpRequest(`${worker.httpUrl}/health`));
 }
 
-function completed(result: RequestResult): Buffer {
-  assert.equal(result.end.type, 'done', result.end.type === 'error' ? `${result.end.code}: ${result.end.message}` : '');
-  const { seqs, samples } = summarize(result);
-  assert.deepEqual(
-    seqs,
-    seqs.map((_, i) => i),
-  );
-  assert.equal((result.end as DoneMessage).samples, samples);
-  return Buffer.concat(result.audio.map((a) => a.pcm));
-}
-
 /** Starts streamed request `id` with its first sentence spoken now, and waits until it is idle without a slot. */
 async function idleStreamed(stream: RawStream, id: string): Promise<void> {
   stream.send({ type: 'start', id, input: 'stream', text: FIRST });
@@ -59,17 +47,19 @@ async function idleStreamed(stream: RawStream, id: string): Promise<void> {
 
 describe('an idle streamed request and the generation slot', () => {
   it('another client’s request runs while a streamed request waits for text; the streamed one then ends whole', async (t) => {
-    const reference = completed(await (await connect(t)).speak('whole', FIRST + SECOND));
+    const whole = await (await connect(t)).speak('whole', FIRST + SECOND);
+    assertCompleted(whole);
     const streamed = await connect(t);
     await idleStreamed(streamed, 'a');
 
     const other = await connect(t);
-    completed(await other.speak('b', 'Meanwhile another listener asks for this.'));
+    assertCompleted(await other.speak('b', 'Meanwhile another listener asks for this.'));
 
     streamed.send({ type: 'text', id: 'a', text: SECOND });
     streamed.send({ type: 'end', id: 'a' });
-    const audio = completed(await streamed.result('a'));
-    assert.ok(audio.equals(reference), 'the streamed request spoke exactly the whole text’s samples');
+    const fed = await streamed.result('a');
+    assertCompleted(fed);
+    assert.ok(pcmOf(fed).equals(pcmOf(whole)), 'the streamed request spoke exactly the whole text’s samples');
     const { activeRequests, queuedRequests, pausedRequests } = await health();
     assert.deepEqual([activeRequests, queuedRequests, pausedRequests], [0, 0, 0]);
   });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { CLIENT_FRAME_TYPES, PROTOCOL_VERSION, type AudioMessage, type DoneMessage, type ErrorMessage } from '../../src/protocol/messages.js';
-import { RawStream, summarize, type RequestResult } from '../helpers/raw-stream.js';
+import { RawStream, assertCompleted, pcmOf } from '../helpers/raw-stream.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
 // Streamed input on a real worker with the flite engine, over a real socket: text frames in, one request's audio out.
@@ -25,24 +25,6 @@ function words(text: string): string[] {
   return text.split(/(?= )/u);
 }
 
-function pcmOf(result: RequestResult): Buffer {
-  return Buffer.concat(result.audio.map((a) => a.pcm));
-}
-
-function completed(result: RequestResult): DoneMessage {
-  assert.equal(result.end.type, 'done', result.end.type === 'error' ? `${result.end.code}: ${result.end.message}` : '');
-  const { seqs, samples } = summarize(result);
-  assert.deepEqual(
-    seqs,
-    seqs.map((_, i) => i),
-    'seq runs 0, 1, 2, … over all the pieces',
-  );
-  const done = result.end as DoneMessage;
-  assert.equal(done.chunks, result.audio.length);
-  assert.equal(done.samples, samples);
-  return done;
-}
-
 const isAudioOf =
   (id: string) =>
   (frame: { type: string; id?: string }): frame is AudioMessage =>
@@ -57,12 +39,12 @@ describe('streamed input', () => {
 
   it('text sent word by word sounds exactly like the whole text sent at once', async (t) => {
     const stream = await connect(t);
-    const whole = completed(await stream.speak('whole', REPLY));
+    const whole = assertCompleted(await stream.speak('whole', REPLY));
     stream.send({ type: 'start', id: 'fed', input: 'stream' });
     for (const word of words(REPLY)) stream.send({ type: 'text', id: 'fed', text: word });
     stream.send({ type: 'end', id: 'fed' });
     const fed = await stream.result('fed');
-    completed(fed);
+    assertCompleted(fed);
     assert.equal(fed.end.type === 'done' && fed.end.samples, whole.samples);
     assert.ok(pcmOf(fed).equals(pcmOf(await stream.result('whole'))), 'same samples: the pieces were cut where the sentences end');
   });
@@ -75,7 +57,7 @@ describe('streamed input', () => {
     await stream.waitFor(isAudioOf('a'));
     stream.send({ type: 'text', id: 'a', text: ' then the second one.' });
     stream.send({ type: 'end', id: 'a' });
-    completed(await stream.result('a'));
+    assertCompleted(await stream.result('a'));
   });
 
   it('an abbreviation or a decimal at the end of the text so far is not cut', async (t) => {
@@ -85,7 +67,7 @@ describe('streamed input', () => {
     stream.send({ type: 'text', id: 'dr', text: '14 sharp.' });
     stream.send({ type: 'end', id: 'dr' });
     const fed = await stream.result('dr');
-    completed(fed);
+    assertCompleted(fed);
     const whole = await stream.speak('dr-whole', 'I met Dr. Smith at 3.14 sharp.');
     assert.ok(pcmOf(fed).equals(pcmOf(whole)), 'spoken as one sentence');
   });
@@ -97,7 +79,7 @@ describe('streamed input', () => {
     await stream.waitFor(isAudioOf('f'));
     stream.send({ type: 'text', id: 'f', text: ' about it.' });
     stream.send({ type: 'end', id: 'f' });
-    completed(await stream.result('f'));
+    assertCompleted(await stream.result('f'));
   });
 
   it('cancel ends a streamed request at any point', async (t) => {
@@ -130,8 +112,8 @@ describe('streamed input: bad input gets a coded error, and nothing else is dist
     assert.equal(closedAfterEnd.code, 'INPUT_CLOSED');
     const notStreamed = await stream.nextConnectionError(stream.frames.indexOf(closedAfterEnd) + 1);
     assert.equal(notStreamed.code, 'INPUT_CLOSED');
-    completed(await stream.result('e'));
-    completed(await stream.result('w'));
+    assertCompleted(await stream.result('e'));
+    assertCompleted(await stream.result('w'));
   });
 
   it('text beyond --max-text-chars over the whole request: TEXT_TOO_LONG ends that request only', async (t) => {
@@ -143,7 +125,7 @@ describe('streamed input: bad input gets a coded error, and nothing else is dist
     assert.equal(result.end.type, 'error');
     assert.equal((result.end as ErrorMessage).code, 'TEXT_TOO_LONG');
     stream.send({ type: 'end', id: 'other' });
-    completed(await stream.result('other'));
+    assertCompleted(await stream.result('other'));
   });
 
   it('an open input with no text for --input-idle-timeout: INPUT_TIMEOUT, and the connection serves on', async (t) => {
@@ -152,7 +134,7 @@ describe('streamed input: bad input gets a coded error, and nothing else is dist
     const result = await stream.result('idle');
     assert.equal(result.end.type, 'error');
     assert.equal((result.end as ErrorMessage).code, 'INPUT_TIMEOUT');
-    completed(await stream.speak('after', 'Still here.'));
+    assertCompleted(await stream.speak('after', 'Still here.'));
   });
 });
 
@@ -164,6 +146,6 @@ describe('streamed input: the wait for more text', () => {
     stream.send({ type: 'start', id: 'd', input: 'stream', text: 'This clause has no end and it keeps going ' });
     await stream.waitFor(isAudioOf('d'));
     stream.send({ type: 'end', id: 'd' });
-    completed(await stream.result('d'));
+    assertCompleted(await stream.result('d'));
   });
 });

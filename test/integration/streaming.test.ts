@@ -4,7 +4,7 @@ import { rms } from '../../src/audio/pcm.js';
 import type { AudioMessage, DoneMessage, ErrorMessage } from '../../src/protocol/messages.js';
 import { SPEECH_RMS_FLOOR, longText, samplesOf, wordCount } from '../helpers/audio.js';
 import { openRawStreamFor } from '../helpers/per-test.js';
-import { RawStream, summarize, type RequestResult } from '../helpers/raw-stream.js';
+import { RawStream, assertCompleted, type RequestResult } from '../helpers/raw-stream.js';
 import { startTestWorker, type TestWorker } from '../helpers/worker.js';
 
 // The worker on the real flite engine, spoken to over a real socket: what a client hears.
@@ -23,26 +23,13 @@ function done(result: RequestResult): DoneMessage {
   return result.end as DoneMessage;
 }
 
-function assertComplete(result: RequestResult): DoneMessage {
-  const end = done(result);
-  const { seqs, samples } = summarize(result);
-  assert.deepEqual(
-    seqs,
-    seqs.map((_, i) => i),
-    'seq runs 0, 1, 2, … with no gap or repeat',
-  );
-  assert.equal(end.chunks, result.audio.length);
-  assert.equal(end.samples, samples);
-  return end;
-}
-
 const SENTENCE = 'The quick brown fox jumps over the lazy dog near the river bank.';
 
 describe('speech over the stream', () => {
   it('a sentence streams as audible speech of a length that fits its words', async (t) => {
     const stream = await connect(t);
     const result = await stream.speak('s1', SENTENCE);
-    const end = assertComplete(result);
+    const end = assertCompleted(result);
     assert.equal(end.cancelled, false);
     assert.ok(result.audio.every((a) => a.pcm.byteLength === a.samples * 2));
     const samples = samplesOf(result.audio.map((a) => a.pcm));
@@ -60,7 +47,7 @@ describe('speech over the stream', () => {
     const audio = new Map<string, Buffer>();
     for (const voice of voices) {
       const result = await stream.speak(`v-${voice}`, 'Hello from this voice.', { voice });
-      assertComplete(result);
+      assertCompleted(result);
       const pcm = Buffer.concat(result.audio.map((a) => a.pcm));
       assert.ok(rms(samplesOf([pcm])) > SPEECH_RMS_FLOOR, voice);
       audio.set(voice, pcm);
@@ -72,7 +59,7 @@ describe('speech over the stream', () => {
     const stream = await connect(t);
     const ints = await stream.speak('i', SENTENCE);
     const floats = await stream.speak('f', SENTENCE, { format: 'f32le' });
-    assertComplete(floats);
+    assertCompleted(floats);
     assert.ok(floats.audio.every((a) => a.pcm.byteLength === a.samples * 4));
     const f = samplesOf(
       floats.audio.map((a) => a.pcm),
@@ -91,8 +78,8 @@ describe('speech over the stream', () => {
     stream.send({ type: 'start', id: 'long', text: longText(8) });
     stream.send({ type: 'start', id: 'short', text: 'I go second but finish first.' });
     const [long, short] = await Promise.all([stream.result('long'), stream.result('short')]);
-    assertComplete(long);
-    assertComplete(short);
+    assertCompleted(long);
+    assertCompleted(short);
     const at = (match: (f: (typeof stream.frames)[number]) => boolean) => stream.frames.findIndex(match);
     const shortFirstAudio = at((f) => f.type === 'audio' && f.id === 'short');
     const longDone = at((f) => f.type === 'done' && f.id === 'long');
@@ -114,7 +101,7 @@ describe('speech over the stream', () => {
     };
     stream.send({ type: 'start', id: 'c1', text });
     const result = await stream.result('c1');
-    const end = assertComplete(result);
+    const end = assertCompleted(result);
     assert.equal(end.cancelled, true);
     const lateFrames = stream.frames.slice(cancelSentAt).filter((f) => f.type === 'audio' && f.id === 'c1').length;
     t.diagnostic(`${result.audio.length} frames in all, ${lateFrames} after the cancel`);
@@ -136,8 +123,8 @@ describe('speech over the stream', () => {
     assert.equal(error.code, 'TEXT_EMPTY');
     assert.match(error.message, /nothing to speak/, 'the engine, not the request check, refused it');
     assert.equal(broken.audio.length, 0);
-    assertComplete(healthy);
-    assertComplete(await stream.speak('after', 'Still working.'));
+    assertCompleted(healthy);
+    assertCompleted(await stream.speak('after', 'Still working.'));
     assert.equal(stream.frames.filter((f) => f.type === 'error' && f.id !== 'broken').length, 0);
   });
 
@@ -145,7 +132,7 @@ describe('speech over the stream', () => {
     const stream = await connect(t);
     for (let i = 0; i < 5; i++) {
       const result = await stream.speak(`seq${i}`, `Request number ${i + 1}.`);
-      assertComplete(result);
+      assertCompleted(result);
       assert.equal((result.audio[0] as AudioMessage).seq, 0);
     }
   });
