@@ -13,6 +13,20 @@ function gate(): { wait: () => Promise<string>; open: () => void } {
 /** Lets every settled promise's callbacks run. */
 const settle = () => new Promise<void>((resolve) => setImmediate(resolve));
 
+/** A request holding the only slot steps aside; another request takes the slot; then the first one's wait ends. */
+async function resumedWhileSlotTaken(signal = new AbortController().signal) {
+  const admission = createAdmission({ maxActive: 1, maxQueued: 0 });
+  const slot = new RequestSlot(admission, signal);
+  await slot.acquire();
+  const { wait, open } = gate();
+  const aside = slot.stepAside(wait);
+  await settle();
+  const releaseOther = await admission.acquire(new AbortController().signal);
+  open();
+  await settle();
+  return { admission, slot, aside, releaseOther };
+}
+
 describe('RequestSlot', () => {
   it('gives the slot back while it waits, counted as paused, and takes it again after', async () => {
     const admission = createAdmission({ maxActive: 1, maxQueued: 0 });
@@ -50,15 +64,7 @@ describe('RequestSlot', () => {
   });
 
   it('a wait that ends while another request holds the slot queues for it ahead of new requests', async () => {
-    const admission = createAdmission({ maxActive: 1, maxQueued: 0 });
-    const slot = new RequestSlot(admission, new AbortController().signal);
-    await slot.acquire();
-    const { wait, open } = gate();
-    const aside = slot.stepAside(wait);
-    await settle();
-    const releaseOther = await admission.acquire(new AbortController().signal);
-    open();
-    await settle();
+    const { admission, aside, releaseOther } = await resumedWhileSlotTaken();
     assert.equal(admission.queued, 1, 'the resumed request waits for the slot');
     await assert.rejects(admission.acquire(new AbortController().signal), { code: 'SERVER_BUSY' });
     releaseOther();
@@ -67,16 +73,8 @@ describe('RequestSlot', () => {
   });
 
   it('a request aborted while it waits ends without taking a slot again', async () => {
-    const admission = createAdmission({ maxActive: 1, maxQueued: 0 });
     const abort = new AbortController();
-    const slot = new RequestSlot(admission, abort.signal);
-    await slot.acquire();
-    const { wait, open } = gate();
-    const aside = slot.stepAside(wait);
-    await settle();
-    const releaseOther = await admission.acquire(new AbortController().signal);
-    open();
-    await settle();
+    const { admission, slot, aside, releaseOther } = await resumedWhileSlotTaken(abort.signal);
     abort.abort();
     await aside;
     releaseOther();

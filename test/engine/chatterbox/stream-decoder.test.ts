@@ -16,6 +16,14 @@ function localDecoder(calls: Array<readonly number[]>) {
   };
 }
 
+/** `decode`, with every window it is given recorded in `calls`. */
+function recording(calls: Array<readonly number[]>, decode: (tokens: readonly number[]) => Promise<Float32Array>) {
+  return (tokens: readonly number[]) => {
+    calls.push(tokens);
+    return decode(tokens);
+  };
+}
+
 /**
  * A decoder whose token k also depends on tokens k+1..k+`right` of the same window (none past its end), as the real
  * decoder's look-ahead does: a window that stops short of them renders token k differently.
@@ -37,14 +45,7 @@ const tokenAt = (t: number) => (t * 5) % 7;
 
 async function run(tokenCount: number, options: ChunkingOptions, decode = localDecoder([])) {
   const calls: Array<readonly number[]> = [];
-  const decoder = new StreamDecoder(
-    async (tokens) => {
-      calls.push(tokens);
-      return decode(tokens);
-    },
-    options,
-    24_000,
-  );
+  const decoder = new StreamDecoder(recording(calls, decode), options, 24_000);
   const chunks: Float32Array[] = [];
   for (let t = 0; t < tokenCount; t++) {
     const chunk = await decoder.push(tokenAt(t));
@@ -174,15 +175,7 @@ describe('StreamDecoder', () => {
       let t = 0;
       for (const count of counts) {
         pieceStarts.push(t);
-        const decoder = new StreamDecoder(
-          async (tokens) => {
-            calls.push(tokens);
-            return decode(tokens);
-          },
-          chunking,
-          24_000,
-          handoff,
-        );
+        const decoder = new StreamDecoder(recording(calls, decode), chunking, 24_000, handoff);
         for (let end = t + count; t < end; t++) {
           const chunk = await decoder.push(tokenAt(t));
           if (chunk) chunks.push(chunk);

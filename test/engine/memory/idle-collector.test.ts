@@ -3,6 +3,17 @@ import { after, before, describe, it } from 'node:test';
 import { collectGarbage } from '../../../src/engine/memory/collect-garbage.js';
 import { createIdleCollector } from '../../../src/engine/memory/idle-collector.js';
 
+/** An idle collector that counts its collections; `nextCollection()` resolves at the next one. */
+function countingCollector(idleMs: number) {
+  let collections = 0;
+  let collected = (): void => undefined;
+  const collector = createIdleCollector(idleMs, () => {
+    collections += 1;
+    collected();
+  });
+  return { collector, count: () => collections, nextCollection: () => new Promise<void>((resolve) => (collected = resolve)) };
+}
+
 describe('createIdleCollector', () => {
   // The collector's timer is unref'd (it must never keep a worker alive), so the test holds the event loop open.
   let keepAlive: NodeJS.Timeout;
@@ -10,30 +21,20 @@ describe('createIdleCollector', () => {
   after(() => clearInterval(keepAlive));
 
   it('collects once after the last touch, not once per touch', async () => {
-    let collections = 0;
-    let collected!: () => void;
-    const done = new Promise<void>((resolve) => (collected = resolve));
-    const collector = createIdleCollector(30, () => {
-      collections += 1;
-      collected();
-    });
+    const { collector, count, nextCollection } = countingCollector(30);
+    const done = nextCollection();
     for (let i = 0; i < 5; i++) collector.touch();
     await done;
-    assert.equal(collections, 1);
+    assert.equal(count(), 1);
     collector.stop();
   });
 
   it('collects again after the next touch, and never after stop()', async () => {
-    let collections = 0;
-    let collected!: () => void;
-    let next = new Promise<void>((resolve) => (collected = resolve));
-    const collector = createIdleCollector(10, () => {
-      collections += 1;
-      collected();
-    });
+    const { collector, count, nextCollection } = countingCollector(10);
+    let next = nextCollection();
     collector.touch();
     await next;
-    next = new Promise<void>((resolve) => (collected = resolve));
+    next = nextCollection();
     collector.touch();
     await next;
     collector.touch();
@@ -41,7 +42,7 @@ describe('createIdleCollector', () => {
     collector.touch();
     // Timers of equal length fire in the order they were set: a collector timer left running would fire before this.
     await new Promise((resolve) => setTimeout(resolve, 10));
-    assert.equal(collections, 2);
+    assert.equal(count(), 2);
   });
 
   it('refuses a negative idle time', () => {
