@@ -39,8 +39,7 @@ export class RequestSlot {
     } finally {
       this.waits -= 1;
       if (this.waits === 0) {
-        this.resumed?.();
-        this.resumed = undefined;
+        this.unpause();
         if (!this.signal.aborted) {
           this.taking = this.take();
           await this.taking;
@@ -52,8 +51,7 @@ export class RequestSlot {
   /** Gives the slot back for good (idempotent). */
   end(): void {
     this.drop();
-    this.resumed?.();
-    this.resumed = undefined;
+    this.unpause();
   }
 
   private async take(): Promise<void> {
@@ -68,6 +66,12 @@ export class RequestSlot {
     // Another wait began while this one queued for the slot: it must not be held through that wait.
     if (this.waits > 0) release();
     else this.release = release;
+  }
+
+  /** Stops counting the request as paused (idempotent). */
+  private unpause(): void {
+    this.resumed?.();
+    this.resumed = undefined;
   }
 
   private drop(): void {
