@@ -5,6 +5,7 @@ import { TRANSPORT_UNAVAILABLE_EXIT_CODE } from '../../src/transport/startup-err
 import { loadNativeUws } from '../../src/transport/uws/load-uws.js';
 import { runChatterboxCli } from '../helpers/cli.js';
 import { httpRequest, jsonOf } from '../helpers/http.js';
+import { pollUntil } from '../helpers/poll.js';
 import { spawnWorkerProcess } from '../helpers/worker.js';
 
 const uwsLoads = loadNativeUws().ok;
@@ -20,6 +21,9 @@ describe('choosing the transport', () => {
     t.after(() => worker.child.kill('SIGKILL'));
     const health = jsonOf<{ transport: string }>(await httpRequest(`http://127.0.0.1:${worker.port}/health`));
     assert.equal(health.transport, uwsLoads ? 'uws' : 'node');
+    // The log reaches the pipe on its own time, after the IPC message that the worker listens: the transport line
+    // comes before the worker's 'worker listening' line, so once that is in, so is every transport line there is.
+    await pollUntil('the worker listening line in its log', () => worker.output().includes('"msg":"worker listening"'), { describe: worker.output });
     assert.doesNotMatch(worker.output(), /µWS|not compatible|Falling back/);
     const lines = worker
       .output()
