@@ -77,7 +77,16 @@ export function createVoiceStore(dir: string): VoiceStore {
   const store: VoiceStore = {
     dir,
     names() {
-      return readdirSync(dir)
+      let files: string[];
+      try {
+        files = readdirSync(dir);
+      } catch (err) {
+        // The directory was removed under the running worker: it holds no voices (every /health and session start
+        // lists them, so a throw here would fail those, not just the voice routes).
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw err;
+      }
+      return files
         .filter((file) => file.endsWith('.wav') && isVoiceName(file.slice(0, -4)))
         .map((file) => file.slice(0, -4))
         .sort();
